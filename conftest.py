@@ -1,0 +1,139 @@
+"""Personas and a small unit tree shared by every app's tests."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from units.constants import GroupRole, Role, UnitKind
+from units.models import GroupMember, LeadingGroup, Membership, Pairing, Unit, UserProfile
+
+PASSWORD = "Shuangyong-test-2025"
+
+
+def make_user(username, unit, role, *, full_name="", is_director=False):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    UserProfile.objects.create(user=user, full_name=full_name or username)
+    Membership.objects.create(user=user, unit=unit, role=role, is_director=is_director)
+    return user
+
+
+@pytest.fixture
+def city(db):
+    return Unit.objects.create(name="示例市", kind=UnitKind.CITY, region_code="320400")
+
+
+@pytest.fixture
+def county(city):
+    return Unit.objects.create(name="示例县", kind=UnitKind.COUNTY, parent=city, region_code="320481")
+
+
+@pytest.fixture
+def township(county):
+    return Unit.objects.create(name="溧东镇", kind=UnitKind.TOWNSHIP, parent=county, region_code="320481100000")
+
+
+@pytest.fixture
+def village(township):
+    return Unit.objects.create(name="东村", kind=UnitKind.VILLAGE, parent=township, region_code="320481100201")
+
+
+@pytest.fixture
+def other_township(county):
+    return Unit.objects.create(name="雅灰乡", kind=UnitKind.TOWNSHIP, parent=county, region_code="320481101000")
+
+
+@pytest.fixture
+def bureau(county):
+    return Unit.objects.create(name="示例县规划局", kind=UnitKind.DEPARTMENT, parent=county)
+
+
+@pytest.fixture
+def military_unit(county):
+    return Unit.objects.create(name="示例县人武部", kind=UnitKind.MILITARY, parent=county)
+
+
+@pytest.fixture
+def fire_brigade(county):
+    return Unit.objects.create(name="示例县消防救援大队", kind=UnitKind.PARTNER_FORCE, parent=county)
+
+
+@pytest.fixture
+def other_county(city):
+    return Unit.objects.create(name="邻县", kind=UnitKind.COUNTY, parent=city, region_code="320413")
+
+
+@pytest.fixture
+def other_township_far(other_county):
+    return Unit.objects.create(name="邻县城关镇", kind=UnitKind.TOWNSHIP, parent=other_county, region_code="320413100000")
+
+
+@pytest.fixture
+def director(county):
+    return make_user("director", county, Role.OFFICE, full_name="王主任", is_director=True)
+
+
+@pytest.fixture
+def office(county):
+    return make_user("office", county, Role.OFFICE, full_name="李干事")
+
+
+@pytest.fixture
+def liaison(township):
+    return make_user("liaison", township, Role.LIAISON, full_name="张联络员")
+
+
+@pytest.fixture
+def bureau_liaison(bureau):
+    return make_user("bureau_liaison", bureau, Role.LIAISON, full_name="赵联络员")
+
+
+@pytest.fixture
+def leader(county):
+    return make_user("leader", county, Role.LEADER, full_name="刘县长")
+
+
+@pytest.fixture
+def outsider(other_county):
+    return make_user("outsider", other_county, Role.OFFICE, full_name="外县干事")
+
+
+@pytest.fixture
+def group(township):
+    group = LeadingGroup.objects.create(unit=township)
+    GroupMember.objects.create(
+        group=group, name="陈书记", job_title="党委书记", role=GroupRole.LEADER, start_on=datetime.date(2024, 1, 1)
+    )
+    GroupMember.objects.create(
+        group=group, name="周镇长", job_title="镇长", role=GroupRole.FIRST_DEPUTY, start_on=datetime.date(2024, 1, 1)
+    )
+    return group
+
+
+@pytest.fixture
+def pairing(township, military_unit):
+    return Pairing.objects.create(
+        civil_unit=township, military_unit=military_unit, signed_on=datetime.date(2024, 3, 5), goals="共建文明村镇"
+    )
+
+
+@pytest.fixture
+def personas(director, office, liaison, bureau_liaison, leader, outsider):
+    return {
+        "director": director,
+        "office": office,
+        "liaison": liaison,
+        "bureau_liaison": bureau_liaison,
+        "leader": leader,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

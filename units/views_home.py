@@ -1,0 +1,35 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+
+from .models import Job
+from .permissions import memberships
+from .selectors import scope_overview
+
+
+@login_required
+def home(request):
+    return render(
+        request,
+        "home.html",
+        {"overview": scope_overview(user=request.user), "memberships": request.user.memberships.select_related("unit")},
+    )
+
+
+@login_required
+def job_detail(request, pk):
+    """Show a background job's progress; htmx polls the same URL for the progress fragment."""
+    job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk)
+    template = "jobs/_progress.html" if request.headers.get("HX-Request") else "jobs/detail.html"
+    return render(request, template, {"job": job, "has_scope": bool(memberships(request.user))})
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)
