@@ -1,6 +1,6 @@
 from django import forms
 
-from .constants import UnitKind
+from .constants import Role, UnitKind
 from .models import Unit
 
 
@@ -27,5 +27,33 @@ class UnitForm(forms.Form):
 
 class UnitSearchForm(forms.Form):
     q = forms.CharField(label="搜索", required=False, max_length=50)
-    kind = forms.ChoiceField(label="类别", choices=[("", "全部类别"), *UnitKind.choices], required=False)
+    kind = forms.ChoiceField(
+        label="类别",
+        choices=[("", "全部类别"), *UnitKind.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm", "aria-label": "类别"}),
+    )
     inactive = forms.BooleanField(label="含已停用", required=False)
+
+
+class AccountForm(forms.Form):
+    username = forms.CharField(label="用户名", max_length=30, help_text="登录用，3–30 位英文字母、数字或 . _ -。")
+    full_name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="电话", max_length=30, required=False)
+    unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.none())
+    role = forms.ChoiceField(
+        label="角色",
+        choices=Role.choices,
+        initial=Role.LIAISON,
+        help_text="双拥办工作人员账号只能建在您本人所在的双拥办。",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only units the user may edit are offered, so a tampered id is refused here.
+        self.fields["unit"].queryset = Unit.objects.editable_by(user).filter(is_active=True)
+        self.fields["unit"].error_messages["invalid_choice"] = "所选单位不存在或不在您的管辖范围内。"
+
+
+class AccountSearchForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False, max_length=50)

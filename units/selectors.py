@@ -1,11 +1,14 @@
-from django.db.models import Count, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Prefetch, Q
 
 from .constants import GROUP_ROLE_ORDER, Role, UnitKind
-from .models import LeadingGroup, Membership, Pairing, Unit
+from .models import AuditEvent, LeadingGroup, Membership, Pairing, Unit
+from .permissions import is_office, memberships
 
 
 def unit_list(*, user, query="", kind="", include_inactive=False):
-    units = Unit.objects.visible_to(user).select_related("parent")
+    top = min((path.count("/") - 2 for path, _, _ in memberships(user)), default=0)
+    units = Unit.objects.visible_to(user).select_related("parent").annotate(level=F("depth") - top)
     if not include_inactive:
         units = units.filter(is_active=True)
     if kind:
@@ -58,3 +61,37 @@ def scope_overview(*, user):
         "groups": LeadingGroup.objects.visible_to(user).filter(unit__is_active=True).count(),
         "pairings": Pairing.objects.visible_to(user).active().count(),
     }
+
+
+def account_queryset(*, user):
+    """Return the accounts an office user manages: those whose every membership lies in the user's jurisdiction.
+
+    Accounts without a membership, staff and superusers are managed in Django admin only.
+    """
+    users = get_user_model().objects
+    if not is_office(user):
+        return users.none()
+    inside = Membership.objects.editable_by(user)
+    outside = Membership.objects.exclude(pk__in=inside.values("pk"))
+    return users.filter(pk__in=inside.values("user_id"), is_staff=False, is_superuser=False).exclude(
+        pk__in=outside.values("user_id")
+    )
+
+
+def account_list(*, user, query=""):
+    accounts = account_queryset(user=user)
+    if query:
+        accounts = accounts.filter(Q(username__icontains=query) | Q(profile__full_name__icontains=query))
+    memberships = Membership.objects.select_related("unit").order_by("unit__path")
+    return (
+        accounts.select_related("profile")
+        .prefetch_related(Prefetch("memberships", queryset=memberships))
+        .order_by("username")
+    )
+
+
+def account_events(*, account, limit=20):
+    """Return the latest security events about an account, failed logins under its username included."""
+    return AuditEvent.objects.filter(
+        Q(target=account) | Q(target__isnull=True, username=account.get_username())
+    ).select_related("actor")[:limit]

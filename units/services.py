@@ -1,11 +1,30 @@
+import datetime
+import logging
+import re
+import secrets
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
-from .constants import MILITARY_KINDS, REGION_KINDS, REGION_PARENTS, TOP_KINDS, AuditAction
-from .models import AuditEvent, Unit
+from .constants import (
+    MILITARY_KINDS,
+    REGION_KINDS,
+    REGION_PARENTS,
+    SINGLE_HOLDER_ROLES,
+    TOP_KINDS,
+    AuditAction,
+    GroupRole,
+    Role,
+)
+from .models import AuditEvent, GroupMember, LeadingGroup, Membership, Unit, UserProfile
 from .regions import check_region_code
+from .selectors import account_queryset
 
 
 def audit_log(*, action, actor=None, target=None, username="", ip_address=None, detail=""):
@@ -99,3 +118,243 @@ def unit_activate(*, unit):
     unit.is_active = True
     unit.save(update_fields=["is_active"])
     return unit
+
+
+# Accounts
+
+security_logger = logging.getLogger("shuangyong.security")
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,30}")
+PHONE_PATTERN = re.compile(r"[0-9+\- ()]{7,20}")
+# No 0/O, 1/l/I: the password is read out or copied by hand once.
+PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+
+
+def _one_time_password(length=14):
+    while True:
+        password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+def _end_sessions(user):
+    """Delete every stored session of the user (database-backed engines; others rely on the session hash)."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store_class, "get_model_class"):
+        return
+    user_id = str(user.pk)
+    decoder = store_class()
+    live = store_class.get_model_class().objects.filter(expire_date__gt=timezone.now())
+    for key, data in live.values_list("session_key", "session_data").iterator():
+        if decoder.decode(data).get(SESSION_KEY) == user_id:
+            store_class(session_key=key).delete()
+
+
+def _check_manageable(*, actor, user):
+    if not account_queryset(user=actor).filter(pk=user.pk).exists():
+        raise ValidationError("该账号不存在或不在您的管辖范围内。")
+    if user.memberships.filter(is_director=True).exists() and not actor.memberships.filter(is_director=True).exists():
+        raise ValidationError("双拥办主任的账号只能由主任或系统管理员处理。")
+
+
+@transaction.atomic
+def account_create(*, actor, username, full_name, phone, unit, role, ip_address=None):
+    """Create a liaison, leader or office account with a one-time password; return (user, password)."""
+    username, full_name, phone = (username or "").strip(), (full_name or "").strip(), (phone or "").strip()
+    errors = {}
+    if not USERNAME_PATTERN.fullmatch(username):
+        errors["username"] = "用户名须为 3–30 位英文字母、数字或 . _ -。"
+    elif get_user_model().objects.filter(username__iexact=username).exists():
+        errors["username"] = f"用户名“{username}”已被使用，请换一个。"
+    if not full_name:
+        errors["full_name"] = "请填写姓名。"
+    if phone and not PHONE_PATTERN.fullmatch(phone):
+        errors["phone"] = "电话格式不正确，请填写手机号或带区号的座机号。"
+    if unit is None or not Unit.objects.editable_by(actor).filter(pk=unit.pk, is_active=True).exists():
+        errors["unit"] = "所选单位不存在或不在您的管辖范围内。"
+    elif role not in Role.values:
+        errors["role"] = "请选择角色。"
+    elif role == Role.OFFICE and not actor.memberships.filter(unit=unit, role=Role.OFFICE).exists():
+        errors["role"] = "只能为您本人所在的双拥办创建双拥办工作人员账号。"
+    if errors:
+        raise ValidationError(errors)
+
+    password = _one_time_password()
+    user = get_user_model()(username=username)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    profile = UserProfile(user=user, full_name=full_name, phone=phone, must_change_password=True)
+    profile.full_clean(exclude=["user"])
+    profile.save()
+    membership = Membership(user=user, unit=unit, role=role)
+    membership.full_clean(exclude=["user"])
+    membership.save()
+    audit_log(
+        action=AuditAction.ACCOUNT_CREATED,
+        actor=actor,
+        target=user,
+        ip_address=ip_address,
+        detail=f"{unit.name}·{Role(role).label}",
+    )
+    security_logger.info("account_created user=%s by=%s", user.get_username(), actor.get_username())
+    return user, password
+
+
+@transaction.atomic
+def account_reset_password(*, actor, user, ip_address=None):
+    """Give the account a new one-time password, end its sessions and lift any login lockout."""
+    from axes.utils import reset as axes_reset
+
+    _check_manageable(actor=actor, user=user)
+    if user.pk == actor.pk:
+        raise ValidationError("不能重置自己的密码，请在“修改密码”中修改。")
+    password = _one_time_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    UserProfile.objects.update_or_create(user=user, defaults={"must_change_password": True})
+    _end_sessions(user)
+    axes_reset(username=user.get_username())
+    audit_log(action=AuditAction.PASSWORD_RESET, actor=actor, target=user, ip_address=ip_address)
+    security_logger.info("password_reset user=%s by=%s", user.get_username(), actor.get_username())
+    return password
+
+
+@transaction.atomic
+def account_set_active(*, actor, user, active, ip_address=None):
+    """Deactivate an account (it can no longer log in and its sessions end) or activate it again."""
+    _check_manageable(actor=actor, user=user)
+    if user.pk == actor.pk and not active:
+        raise ValidationError("不能停用自己的账号。")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        _end_sessions(user)
+    action = AuditAction.ACCOUNT_ACTIVATED if active else AuditAction.ACCOUNT_DEACTIVATED
+    audit_log(action=action, actor=actor, target=user, ip_address=ip_address)
+    security_logger.info("%s user=%s by=%s", action, user.get_username(), actor.get_username())
+    return user
+
+
+# Leading groups
+
+
+def _clean_text(value):
+    return (value or "").strip()
+
+
+def _locked_group(group):
+    # Every write to a group's roster takes this row lock first, so overlap checks cannot race.
+    return LeadingGroup.objects.select_for_update().get(pk=group.pk)
+
+
+def _check_dates(*, start_on, end_on, end_field="end_on", end_label="终止日期"):
+    if start_on and end_on and end_on < start_on:
+        raise ValidationError({end_field: f"{end_label}（{end_on:%Y-%m-%d}）不能早于起始日期（{start_on:%Y-%m-%d}）。"})
+
+
+def _check_single_holder(*, group, role, start_on, end_on, exclude_pk=None):
+    """Refuse a second holder of 组长, 第一副组长 or 办公室主任 at any moment."""
+    if role not in SINGLE_HOLDER_ROLES:
+        return
+    overlapping = group.members.filter(role=role).filter(Q(end_on__isnull=True) | Q(end_on__gte=start_on))
+    if end_on is not None:
+        overlapping = overlapping.filter(start_on__lte=end_on)
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    holder = overlapping.order_by("start_on", "pk").first()
+    if holder:
+        since = max(holder.start_on, start_on)
+        label = GroupRole(role).label
+        raise ValidationError({"role": f"{since:%Y-%m-%d} 起已有{label}：{holder.name}，请先办理调整。"})
+
+
+def _new_member(*, group, name, job_title, role, start_on, end_on=None, note=""):
+    member = GroupMember(
+        group=group,
+        name=_clean_text(name),
+        job_title=_clean_text(job_title),
+        role=role,
+        start_on=start_on,
+        end_on=end_on,
+        note=_clean_text(note),
+    )
+    member.full_clean(exclude=["group"], validate_constraints=False)
+    return member
+
+
+@transaction.atomic
+def group_create(*, unit, name, office_note):
+    """Set up a unit's 双拥工作领导小组."""
+    if not unit.is_active:
+        raise ValidationError({"name": f"“{unit.name}”已停用，不能新建领导小组。"})
+    if LeadingGroup.objects.filter(unit=unit).exists():
+        raise ValidationError({"name": f"“{unit.name}”已有领导小组，请直接调整成员。"})
+    group = LeadingGroup(unit=unit, name=_clean_text(name) or "双拥工作领导小组", office_note=_clean_text(office_note))
+    group.full_clean(exclude=["unit"])
+    group.save()
+    return group
+
+
+@transaction.atomic
+def group_update(*, group, name, office_note):
+    group = _locked_group(group)
+    group.name = _clean_text(name) or "双拥工作领导小组"
+    group.office_note = _clean_text(office_note)
+    group.full_clean(exclude=["unit"])
+    group.save()
+    return group
+
+
+@transaction.atomic
+def group_member_add(*, group, name, job_title, role, start_on, end_on=None, note=""):
+    """Add a person to a group from a date; single-holder roles must be free for the whole period."""
+    group = _locked_group(group)
+    _check_dates(start_on=start_on, end_on=end_on)
+    member = _new_member(
+        group=group, name=name, job_title=job_title, role=role, start_on=start_on, end_on=end_on, note=note
+    )
+    _check_single_holder(group=group, role=role, start_on=start_on, end_on=end_on)
+    member.save()
+    return member
+
+
+@transaction.atomic
+def group_member_end(*, member, end_on):
+    """End a membership on a date (the last day in office)."""
+    _locked_group(member.group)
+    member = GroupMember.objects.select_for_update().get(pk=member.pk)
+    if end_on is None:
+        raise ValidationError({"end_on": "请填写终止日期。"})
+    if member.end_on is not None:
+        raise ValidationError({"end_on": f"{member.name}的任职已于 {member.end_on:%Y-%m-%d} 终止。"})
+    _check_dates(start_on=member.start_on, end_on=end_on)
+    member.end_on = end_on
+    member.save(update_fields=["end_on"])
+    return member
+
+
+@transaction.atomic
+def group_member_replace(*, member, end_on, name, job_title, role, start_on):
+    """Adjust a group: end one membership and start its successor (or the same person in a new role)."""
+    group = _locked_group(member.group)
+    member = GroupMember.objects.select_for_update().get(pk=member.pk)
+    if end_on is None:
+        raise ValidationError({"end_on": "请填写原成员的终止日期。"})
+    if member.end_on is not None:
+        raise ValidationError({"end_on": f"{member.name}的任职已于 {member.end_on:%Y-%m-%d} 终止，不能再调整。"})
+    _check_dates(start_on=member.start_on, end_on=end_on)
+    if start_on is None:
+        start_on = end_on + datetime.timedelta(days=1)
+    if start_on < end_on:
+        raise ValidationError({"start_on": f"接任日期（{start_on:%Y-%m-%d}）不能早于原成员终止日期（{end_on:%Y-%m-%d}）。"})
+    if start_on == end_on and role == member.role and role in SINGLE_HOLDER_ROLES:
+        raise ValidationError(
+            {"start_on": f"{GroupRole(role).label}同一时间只能一人担任，接任日期应在 {end_on:%Y-%m-%d} 之后。"}
+        )
+    successor = _new_member(group=group, name=name, job_title=job_title, role=role, start_on=start_on)
+    member.end_on = end_on
+    member.save(update_fields=["end_on"])
+    _check_single_holder(group=group, role=role, start_on=start_on, end_on=None)
+    successor.save()
+    return successor

@@ -1,0 +1,76 @@
+"""Every URL pattern, every persona: who gets the page, who gets 404, who is sent to log in."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+PERSONAS = ["director", "office", "liaison", "bureau_liaison", "leader", "outsider"]
+
+# Object a URL points at: the township (溧东镇) of the liaison, inside the office's county.
+TARGETS = {
+    "unit": lambda f: [f["township"].pk],
+    "group": lambda f: [f["group"].unit_id],
+    "pairing": lambda f: [f["pairing"].pk],
+    "none": lambda f: [],
+}
+
+OK, NF, FORBID = 200, 404, 403
+IN_COUNTY_READ = {"director": OK, "office": OK, "liaison": OK, "bureau_liaison": NF, "leader": OK, "outsider": NF}
+OFFICE_ONLY = {"director": OK, "office": OK, "liaison": NF, "bureau_liaison": NF, "leader": NF, "outsider": NF}
+EVERYONE = {p: OK for p in PERSONAS}
+
+# name: (method, target, expected status per persona)
+MATRIX = {
+    "home": ("get", "none", EVERYONE),
+    "units:list": ("get", "none", EVERYONE),
+    "units:detail": ("get", "unit", IN_COUNTY_READ),
+    "units:create": ("get", "none", {**OFFICE_ONLY, "liaison": FORBID, "bureau_liaison": FORBID, "leader": FORBID,
+                                     "outsider": OK}),
+    "units:edit": ("get", "unit", OFFICE_ONLY),
+    "units:toggle_active": ("post", "unit", {**OFFICE_ONLY, "director": 302, "office": 302}),
+    "accounts:profile": ("get", "none", EVERYONE),
+    "accounts:password_change": ("get", "none", EVERYONE),
+}
+
+# URLs that are not the portal's own pages.
+EXEMPT_PREFIXES = ("admin:",)
+EXEMPT = {"login", "logout", "job"}
+
+
+def _names(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _names(entry, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{prefix}{entry.name}"
+
+
+def test_every_url_is_in_the_matrix():
+    names = {n for n in _names() if not n.startswith(EXEMPT_PREFIXES) and n not in EXEMPT}
+    missing = sorted(names - set(MATRIX))
+    assert not missing, f"URL 未列入访问矩阵：{missing}"
+
+
+@pytest.fixture
+def world(personas, township, village, bureau, military_unit, group, pairing):
+    return {**personas, "township": township, "group": group, "pairing": pairing}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_persona_gets_the_expected_answer(client, world, name):
+    method, target, expected = MATRIX[name]
+    url = reverse(name, args=TARGETS[target](world))
+    for persona in PERSONAS:
+        client.force_login(world[persona])
+        response = getattr(client, method)(url)
+        assert response.status_code == expected[persona], f"{persona} {method.upper()} {url}"
+        client.logout()
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_anonymous_is_sent_to_login(client, world, name):
+    method, target, _ = MATRIX[name]
+    response = getattr(client, method)(reverse(name, args=TARGETS[target](world)))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))

@@ -1,0 +1,34 @@
+from django.core.management import call_command
+from django.urls import reverse
+
+from units.constants import UnitKind
+from units.models import GroupMember, Pairing, Unit
+from units.regions import check_region_code
+
+
+def test_seed_demo_builds_the_county_and_is_idempotent(db):
+    call_command("seed_demo")
+    counts = (Unit.objects.count(), GroupMember.objects.count(), Pairing.objects.count())
+    call_command("seed_demo")
+    assert (Unit.objects.count(), GroupMember.objects.count(), Pairing.objects.count()) == counts
+    county = Unit.objects.get(name="示例县")
+    assert county.children.filter(kind=UnitKind.TOWNSHIP).count() == 10
+    assert county.children.exclude(kind__in=[UnitKind.TOWNSHIP, UnitKind.MILITARY, UnitKind.PARTNER_FORCE]).count() == 40
+    assert county.children.filter(kind__in=[UnitKind.MILITARY, UnitKind.PARTNER_FORCE]).count() == 8
+
+
+def test_demo_region_codes_are_valid(db):
+    call_command("seed_demo")
+    for unit in Unit.objects.exclude(region_code="").select_related("parent"):
+        assert check_region_code(kind=unit.kind, code=unit.region_code, parent=unit.parent) is None, unit.name
+
+
+def test_demo_other_county_office_sees_none_of_the_demo_county(client, db):
+    call_command("seed_demo")
+    response = client.post(reverse("login"), {"username": "linxian", "password": "Shuangyong@2025"})
+    assert response.status_code == 302
+    page = client.get(reverse("units:list")).content.decode()
+    assert "邻县城关镇" in page
+    assert "溧东镇" not in page
+    lidong = Unit.objects.get(name="溧东镇")
+    assert client.get(lidong.get_absolute_url()).status_code == 404
