@@ -180,8 +180,9 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", 0.25))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# Behind N reverse proxies the client IP is taken from X-Forwarded-For; otherwise only REMOTE_ADDR counts.
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", 0)) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 
 PDF_FONT_FAMILY = '"Noto Sans CJK SC", "Noto Serif CJK SC"'
 
@@ -195,3 +196,11 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
     },
 }
+
+# Spreadsheet limits, checked before openpyxl parses an upload (shuangyong.lib.excel).
+EXCEL_MAX_UPLOAD_BYTES = int(os.environ.get("EXCEL_MAX_UPLOAD_BYTES", UPLOAD_MAX_BYTES))
+EXCEL_MAX_ROWS = int(os.environ.get("EXCEL_MAX_ROWS", 20000))
+EXCEL_MAX_COLUMNS = 50
+EXCEL_MAX_ZIP_MEMBERS = 200
+EXCEL_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("EXCEL_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024))
+EXCEL_MAX_COMPRESSION_RATIO = 100

@@ -100,6 +100,31 @@ GROUPS = {
     ],
 }
 
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛范彭郎鲁韦马苗方俞任袁柳"
+GIVEN = ["建华", "志强", "丽娟", "海峰", "国庆", "秀英", "卫东", "晓明", "红梅", "立新", "文静", "永刚", "春燕", "德明"]
+TITLES = {
+    UnitKind.TOWNSHIP: ["党委书记", "镇长", "人武部部长", "民政办主任", "退役军人服务站站长"],
+    UnitKind.VILLAGE: ["党支部书记", "村委会主任", "民兵营长", "妇女主任", "村委委员"],
+}
+DEFAULT_TITLES = ["主要负责人", "分管负责人", "办公室主任", "科室负责人", "办公室科员"]
+ROLES = [GroupRole.LEADER, GroupRole.FIRST_DEPUTY, GroupRole.DEPUTY, GroupRole.MEMBER, GroupRole.LIAISON]
+
+
+def generated_roster(index, kind):
+    """Five plausible members for a unit's group, the same every run."""
+    titles = TITLES.get(kind, DEFAULT_TITLES)
+    return [
+        (
+            SURNAMES[(index * 5 + i) % len(SURNAMES)] + GIVEN[(index * 3 + i) % len(GIVEN)],
+            titles[i],
+            ROLES[i],
+            "2023-01-01",
+            None,
+        )
+        for i in range(5)
+    ]
+
+
 PERSONAS = [
     ("zhuren", "王主任", "示例县", Role.OFFICE, True, "示例县双拥办主任（审批）"),
     ("ganshi", "李干事", "示例县", Role.OFFICE, False, "示例县双拥办工作人员"),
@@ -140,9 +165,13 @@ def build_demo():
         units[name] = _unit(name, UnitKind.TOWNSHIP, other, f"320413{code}000")
     units["邻县退役军人事务局"] = _unit("邻县退役军人事务局", UnitKind.DEPARTMENT, other)
     units["邻县人武部"] = _unit("邻县人武部", UnitKind.MILITARY, other)
-    GROUPS.setdefault("邻县", [("邻县县长", "县长", GroupRole.LEADER, "2022-01-01", None)])
+    rosters_other = {"邻县": [("邻县县长", "县长", GroupRole.LEADER, "2022-01-01", None)]}
 
-    for unit_name, members in GROUPS.items():
+    rosters = {**GROUPS, **rosters_other}
+    with_groups = [name for name, _, _ in TOWNSHIPS] + [name for name, _ in MEMBER_UNITS]
+    for index, name in enumerate(with_groups):
+        rosters.setdefault(name, generated_roster(index, units[name].kind))
+    for unit_name, members in rosters.items():
         group, created = LeadingGroup.objects.get_or_create(
             unit=units[unit_name], defaults={"office_note": f"领导小组下设办公室，办公室设在{unit_name}相关科室。"}
         )

@@ -217,7 +217,13 @@ class Pairing(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("signed_on")),
                 name="pairing_end_after_start",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["civil_unit", "military_unit"],
+                condition=Q(ended_on__isnull=True),
+                name="pairing_one_active_per_couple",
+                violation_error_message="这两个单位已有一个共建中的对子。",
+            ),
         ]
 
     def __str__(self):

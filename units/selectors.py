@@ -1,9 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q
 
-from .constants import GROUP_ROLE_ORDER, Role, UnitKind
-from .models import AuditEvent, LeadingGroup, Membership, Pairing, Unit
-from .permissions import is_office, memberships
+from .constants import GROUP_ROLE_ORDER, TOP_KINDS, GroupRole, Role, UnitKind
+from .models import AuditEvent, GroupMember, LeadingGroup, Membership, Pairing, Unit
+from .permissions import is_office, memberships, scope_q
 
 
 def unit_list(*, user, query="", kind="", include_inactive=False):
@@ -95,3 +95,104 @@ def account_events(*, account, limit=20):
     return AuditEvent.objects.filter(
         Q(target=account) | Q(target__isnull=True, username=account.get_username())
     ).select_related("actor")[:limit]
+
+
+# 军民共建 pairings
+
+PAIRING_ORDER = {
+    "civil": ["civil_unit__path", "-signed_on", "military_unit__path", "pk"],
+    "military": ["military_unit__path", "-signed_on", "civil_unit__path", "pk"],
+}
+
+
+def pairing_list(*, user, by="civil", status="", query=""):
+    """Return the pairings a user may see, grouped by the civil or the military side, with agreement counts."""
+    pairings = Pairing.objects.visible_to(user).select_related("civil_unit", "military_unit")
+    if status == "active":
+        pairings = pairings.active()
+    elif status == "ended":
+        pairings = pairings.filter(ended_on__isnull=False)
+    if query:
+        pairings = pairings.filter(Q(civil_unit__name__icontains=query) | Q(military_unit__name__icontains=query))
+    return pairings.annotate(agreement_count=Count("agreements")).order_by(*PAIRING_ORDER[by])
+
+
+def pairing_agreements(*, pairing):
+    return pairing.agreements.select_related("uploaded_by__profile").order_by("-signed_on", "-pk")
+
+
+def pairing_civil_choices(*, user):
+    """Return the civil units a user may pair: office staff and liaisons inside their own jurisdiction."""
+    return (
+        Unit.objects.filter(scope_q(user, "path", roles=[Role.OFFICE, Role.LIAISON]), is_active=True)
+        .civil()
+        .order_by("path")
+    )
+
+
+def pairing_military_choices(*, user):
+    """Return the military units and partner forces a user may pair with.
+
+    They are those stationed in the county (or city, province) that holds the user's unit, and those placed
+    directly under its higher levels; a township liaison thus sees the county's 人武部, and no other county's.
+    """
+    paths = [path for path, role, _ in memberships(user) if role in (Role.OFFICE, Role.LIAISON)]
+    ids_by_path = {path: [int(part) for part in path.strip("/").split("/")] for path in paths}
+    ancestor_ids = {pk for ids in ids_by_path.values() for pk in ids}
+    regions = Unit.objects.filter(pk__in=ancestor_ids, kind__in=TOP_KINDS).in_bulk()
+    around = Q(pk__in=[])
+    for path, ids in ids_by_path.items():
+        home = next((regions[pk] for pk in reversed(ids) if pk in regions), None)
+        around |= Q(path__startswith=home.path if home else path)
+        if home:
+            around |= Q(parent_id__in=[pk for pk in ids if pk in regions and pk != home.pk])
+    return Unit.objects.filter(around, is_active=True).military().order_by("path")
+
+
+# Leading groups
+
+HISTORY_ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
+
+
+def group_roster_by_role(*, group, on):
+    """Return [(role label, members)] for the roles held on a date, in role order."""
+    sections = {}
+    for member in group_roster(group=group, on=on):
+        sections.setdefault(member.role, []).append(member)
+    return [(GroupRole(role).label, members) for role, members in sections.items()]
+
+
+def group_memberships(*, group):
+    """Return every membership of a group, the most recently started or ended first."""
+    members = list(group.members.all())
+    return sorted(members, key=lambda m: (max(m.start_on, m.end_on or m.start_on), m.pk), reverse=True)
+
+
+def group_change_log(*, group, limit=30):
+    """Return who recorded which change to a group and its members, newest first."""
+    member_rows = GroupMember.history.filter(group_id=group.pk).select_related("history_user__profile")
+    group_rows = LeadingGroup.history.filter(id=group.pk).select_related("history_user__profile")
+    rows = sorted(
+        [*member_rows.order_by("-history_date")[:limit], *group_rows.order_by("-history_date")[:limit]],
+        key=lambda row: row.history_date,
+        reverse=True,
+    )[:limit]
+    log = []
+    for row in rows:
+        if hasattr(row, "role"):
+            start = f"{row.start_on:%Y-%m-%d}"
+            period = f"{start} 至 {row.end_on:%Y-%m-%d}" if row.end_on else f"{start} 起"
+            subject = f"{row.name}（{GroupRole(row.role).label}，{row.job_title}）{period}"
+        else:
+            subject = f"小组名称：{row.name}；办公室设置：{row.office_note or '未填'}"
+        who = _display_name(row.history_user)
+        action = HISTORY_ACTIONS.get(row.history_type, row.history_type)
+        log.append({"when": row.history_date, "who": who, "action": action, "subject": subject})
+    return log
+
+
+def _display_name(user):
+    if user is None:
+        return ""
+    profile = getattr(user, "profile", None)
+    return (profile.full_name if profile else "") or user.get_username()

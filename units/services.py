@@ -12,6 +12,8 @@ from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from shuangyong.lib.uploads import check_upload, original_name, random_name
+
 from .constants import (
     MILITARY_KINDS,
     REGION_KINDS,
@@ -22,7 +24,7 @@ from .constants import (
     GroupRole,
     Role,
 )
-from .models import AuditEvent, GroupMember, LeadingGroup, Membership, Unit, UserProfile
+from .models import Agreement, AuditEvent, GroupMember, LeadingGroup, Membership, Pairing, Unit, UserProfile
 from .regions import check_region_code
 from .selectors import account_queryset
 
@@ -69,13 +71,19 @@ def _validate(*, kind, parent, region_code, unit=None):
             raise ValidationError({"region_code": f"区划代码 {region_code} 已被“{clash.first().name}”使用。"})
 
 
-@transaction.atomic
-def unit_create(*, name, kind, parent, region_code=""):
-    """Create a unit under a parent after checking placement and region code."""
+def unit_check(*, name, kind, parent, region_code=""):
+    """Return the unsaved unit that unit_create would save, after the same checks; `parent` may be unsaved."""
     region_code = (region_code or "").strip()
     _validate(kind=kind, parent=parent, region_code=region_code)
     unit = Unit(name=name.strip(), kind=kind, parent=parent, region_code=region_code)
     unit.full_clean(exclude=["path"])
+    return unit
+
+
+@transaction.atomic
+def unit_create(*, name, kind, parent, region_code=""):
+    """Create a unit under a parent after checking placement and region code."""
+    unit = unit_check(name=name, kind=kind, parent=parent, region_code=region_code)
     unit.save()
     return unit
 
@@ -85,7 +93,8 @@ def unit_update(*, unit, name, kind, parent, region_code=""):
     """Change a unit; moving it to another parent moves its whole subtree."""
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     region_code = (region_code or "").strip()
-    if (kind in MILITARY_KINDS) != unit.is_military and (unit.civil_pairings.exists() or unit.military_pairings.exists()):
+    has_pairings = unit.civil_pairings.exists() or unit.military_pairings.exists()
+    if (kind in MILITARY_KINDS) != unit.is_military and has_pairings:
         raise ValidationError({"kind": "该单位已有共建对子，不能在地方单位与部队之间改变类别。"})
     _validate(kind=kind, parent=parent, region_code=region_code, unit=unit)
     old_path = unit.path
@@ -347,14 +356,131 @@ def group_member_replace(*, member, end_on, name, job_title, role, start_on):
     if start_on is None:
         start_on = end_on + datetime.timedelta(days=1)
     if start_on < end_on:
-        raise ValidationError({"start_on": f"接任日期（{start_on:%Y-%m-%d}）不能早于原成员终止日期（{end_on:%Y-%m-%d}）。"})
+        message = f"接任日期（{start_on:%Y-%m-%d}）不能早于原成员终止日期（{end_on:%Y-%m-%d}）。"
+        raise ValidationError({"start_on": message})
+    successor = _new_member(group=group, name=name, job_title=job_title, role=role, start_on=start_on)
     if start_on == end_on and role == member.role and role in SINGLE_HOLDER_ROLES:
         raise ValidationError(
             {"start_on": f"{GroupRole(role).label}同一时间只能一人担任，接任日期应在 {end_on:%Y-%m-%d} 之后。"}
         )
-    successor = _new_member(group=group, name=name, job_title=job_title, role=role, start_on=start_on)
     member.end_on = end_on
     member.save(update_fields=["end_on"])
     _check_single_holder(group=group, role=role, start_on=start_on, end_on=None)
     successor.save()
     return successor
+
+
+# 军民共建 pairings and their agreements
+
+
+def _check_pairing_sides(*, civil_unit, military_unit):
+    if civil_unit.is_military:
+        raise ValidationError(
+            {"civil_unit": f"地方单位一栏应选择地方单位，“{civil_unit.name}”是{civil_unit.get_kind_display()}。"}
+        )
+    if not military_unit.is_military:
+        raise ValidationError(
+            {
+                "military_unit": f"部队/共建力量一栏应选择驻地部队或消防救援等共建力量，"
+                f"“{military_unit.name}”是{military_unit.get_kind_display()}。"
+            }
+        )
+    for field, unit in (("civil_unit", civil_unit), ("military_unit", military_unit)):
+        if not unit.is_active:
+            raise ValidationError({field: f"“{unit.name}”已停用，不能新建共建对子。"})
+
+
+@transaction.atomic
+def pairing_create(*, civil_unit, military_unit, signed_on, goals="", agreement_file=None, uploaded_by=None):
+    """Pair a civil unit with a military unit or partner force, optionally with the first agreement file."""
+    _check_pairing_sides(civil_unit=civil_unit, military_unit=military_unit)
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": "结对日期不能晚于今天。"})
+    if agreement_file is not None:
+        try:
+            check_upload(agreement_file)
+        except ValidationError as error:
+            raise ValidationError({"agreement_file": error.messages}) from error
+    # Lock the civil unit so that two requests cannot both create the same active pairing.
+    Unit.objects.select_for_update().filter(pk=civil_unit.pk).first()
+    current = Pairing.objects.active().filter(civil_unit=civil_unit, military_unit=military_unit).first()
+    if current is not None:
+        raise ValidationError(
+            {
+                "military_unit": f"“{civil_unit.name}”与“{military_unit.name}”已有进行中的共建对子"
+                f"（{current.signed_on:%Y-%m-%d} 结对），不能重复建立；如重新签订协议，请在该对子中上传新协议。"
+            }
+        )
+    pairing = Pairing(civil_unit=civil_unit, military_unit=military_unit, signed_on=signed_on, goals=goals.strip())
+    pairing.full_clean()
+    pairing.save()
+    if agreement_file is not None:
+        try:
+            agreement_add(pairing=pairing, signed_on=signed_on, file=agreement_file, uploaded_by=uploaded_by)
+        except ValidationError as error:
+            raise ValidationError({"agreement_file": error.messages}) from error
+    return pairing
+
+
+@transaction.atomic
+def agreement_add(*, pairing, signed_on, file, uploaded_by, note=""):
+    """Keep a signed agreement of a pairing; re-signing adds one and keeps the earlier ones."""
+    try:
+        kind, content_type = check_upload(file)
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from error
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": "签订日期不能晚于今天。"})
+    if signed_on < pairing.signed_on:
+        raise ValidationError({"signed_on": f"签订日期不能早于结对日期（{pairing.signed_on:%Y-%m-%d}）。"})
+    if pairing.ended_on and signed_on > pairing.ended_on:
+        raise ValidationError({"signed_on": f"签订日期不能晚于共建结束日期（{pairing.ended_on:%Y-%m-%d}）。"})
+    agreement = Agreement(
+        pairing=pairing,
+        signed_on=signed_on,
+        original_name=original_name(file),
+        content_type=content_type,
+        size=file.size,
+        note=note.strip(),
+        uploaded_by=uploaded_by,
+    )
+    # The uploader is set by the caller and may be absent (imports, shell), so it is not user input to validate.
+    agreement.full_clean(exclude=["file", "uploaded_by"])
+    agreement.file.save(random_name(kind), file, save=False)
+    try:
+        agreement.save()
+    except Exception:
+        agreement.file.delete(save=False)
+        raise
+    return agreement
+
+
+@transaction.atomic
+def pairing_end(*, pairing, ended_on, reason):
+    """End a pairing on a date with a reason; its agreements stay on record."""
+    pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
+    if pairing.ended_on:
+        raise ValidationError(f"该共建对子已于 {pairing.ended_on:%Y-%m-%d} 结束。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"end_reason": "请填写结束原因。"})
+    if ended_on < pairing.signed_on:
+        raise ValidationError({"ended_on": f"结束日期不能早于结对日期（{pairing.signed_on:%Y-%m-%d}）。"})
+    if ended_on > timezone.localdate():
+        raise ValidationError({"ended_on": "结束日期不能晚于今天。"})
+    last_signed = pairing.agreements.order_by("-signed_on").values_list("signed_on", flat=True).first()
+    if last_signed and ended_on < last_signed:
+        raise ValidationError({"ended_on": f"结束日期不能早于最近一份协议的签订日期（{last_signed:%Y-%m-%d}）。"})
+    pairing.ended_on, pairing.end_reason = ended_on, reason
+    pairing.full_clean()
+    pairing.save()
+    return pairing
+
+
+@transaction.atomic
+def pairing_update(*, pairing, goals):
+    """Change a pairing's goals."""
+    pairing.goals = (goals or "").strip()
+    pairing.full_clean()
+    pairing.save()
+    return pairing

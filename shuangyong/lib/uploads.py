@@ -22,7 +22,9 @@ def format_size(size):
     if size >= MB:
         value = size / MB
         return f"{value:.0f} MB" if value == int(value) else f"{value:.1f} MB"
-    return f"{max(size // 1024, 1)} KB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} 字节"
 
 
 def describe(allowed):
@@ -82,7 +84,8 @@ def random_name(kind):
 
 def original_name(uploaded_file, max_length=200):
     """Return the uploaded file's own name, cut to fit the database column but keeping its extension."""
-    name = base_name(uploaded_file) or "未命名"
+    # Control characters would break the Content-Disposition header on download.
+    name = "".join(ch for ch in base_name(uploaded_file) if ch.isprintable()).strip() or "未命名"
     if len(name) <= max_length:
         return name
     stem, dot, ext = name.rpartition(".")

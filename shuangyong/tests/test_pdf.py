@@ -8,7 +8,10 @@ from pypdf import PdfReader
 
 from shuangyong.lib.pdf import PDF_BASE_URL, RefusedURL, StaticOnlyURLFetcher, pdf_response, render_pdf, static_path_for
 
-SAMPLE = "关于调整溧东镇双拥工作领导小组成员的通知：组长陈喆（党委书记），副组长王垚、李赟，成员周堃。拥军优属、拥政爱民！2025年“八一”慰问金1,302,300.00元"
+SAMPLE = (
+    "关于调整溧东镇双拥工作领导小组成员的通知：组长陈喆（党委书记），副组长王垚、李赟，成员周堃。"
+    "拥军优属、拥政爱民！2025年“八一”慰问金1,302,300.00元"
+)
 
 ONE_PIXEL_PNG = base64.b64encode(
     bytes.fromhex(
@@ -42,7 +45,9 @@ def embedded_fonts(pdf_bytes):
             for descendant in font.get("/DescendantFonts", [font]):
                 descendant = descendant.get_object()
                 descriptor = descendant["/FontDescriptor"].get_object()
-                program = next(descriptor[key] for key in ("/FontFile3", "/FontFile2", "/FontFile") if key in descriptor)
+                program = next(
+                    descriptor[key] for key in ("/FontFile3", "/FontFile2", "/FontFile") if key in descriptor
+                )
                 yield str(font["/BaseFont"]), descendant, TTFont(io.BytesIO(program.get_object().get_data()))
 
 
@@ -94,7 +99,11 @@ def test_it_fetches_nothing_from_files_or_the_network_and_still_renders(pdf_temp
 
     assert "仍然生成" in pdf_text(pdf_bytes)
     asked = " ".join(fetcher.requested)
-    for url in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data/", "http://169.254.169.254/latest/style.css"):
+    for url in (
+        "file:///etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://169.254.169.254/latest/style.css",
+    ):
         assert url in asked
     assert "ftp://example.com/x.png" in asked
     assert set(fetcher.refused) == set(fetcher.requested) - {f"{PDF_BASE_URL}static/css/pdf.css"}
@@ -106,7 +115,8 @@ def test_it_fetches_nothing_from_files_or_the_network_and_still_renders(pdf_temp
 def test_it_serves_data_urls_and_static_files(pdf_templates):
     name = pdf_templates(
         "allowed.html",
-        f'<link rel="stylesheet" href="/static/css/pdf.css"><p>图片</p><img src="data:image/png;base64,{ONE_PIXEL_PNG}">',
+        '<link rel="stylesheet" href="/static/css/pdf.css"><p>图片</p>'
+        f'<img src="data:image/png;base64,{ONE_PIXEL_PNG}">',
     )
     fetcher = StaticOnlyURLFetcher()
 

@@ -1,7 +1,14 @@
 """Every URL pattern, every persona: who gets the page, who gets 404, who is sent to log in."""
 
+import datetime
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import make_user
+from units.constants import Role
+from units.services import agreement_add
 
 PERSONAS = ["director", "office", "liaison", "bureau_liaison", "leader", "outsider"]
 
@@ -10,10 +17,14 @@ TARGETS = {
     "unit": lambda f: [f["township"].pk],
     "group": lambda f: [f["group"].unit_id],
     "pairing": lambda f: [f["pairing"].pk],
+    "account": lambda f: [f["account"].pk],
+    "member": lambda f: [f["group"].unit_id, f["group"].members.first().pk],
+    "agreement": lambda f: [f["agreement"].pk],
     "none": lambda f: [],
 }
 
 OK, NF, FORBID = 200, 404, 403
+IN_TOWNSHIP_EDIT = {"director": OK, "office": OK, "liaison": OK, "bureau_liaison": NF, "leader": NF, "outsider": NF}
 IN_COUNTY_READ = {"director": OK, "office": OK, "liaison": OK, "bureau_liaison": NF, "leader": OK, "outsider": NF}
 OFFICE_ONLY = {"director": OK, "office": OK, "liaison": NF, "bureau_liaison": NF, "leader": NF, "outsider": NF}
 EVERYONE = {p: OK for p in PERSONAS}
@@ -27,8 +38,27 @@ MATRIX = {
                                      "outsider": OK}),
     "units:edit": ("get", "unit", OFFICE_ONLY),
     "units:toggle_active": ("post", "unit", {**OFFICE_ONLY, "director": 302, "office": 302}),
+    "units:group": ("get", "group", IN_COUNTY_READ),
+    "units:group_create": ("get", "group", {**IN_TOWNSHIP_EDIT, "director": 302, "office": 302, "liaison": 302}),
+    "units:group_edit": ("get", "group", IN_TOWNSHIP_EDIT),
+    "units:group_pdf": ("get", "group", IN_COUNTY_READ),
+    "units:group_member_add": ("get", "group", IN_TOWNSHIP_EDIT),
+    "units:group_member_adjust": ("get", "member", IN_TOWNSHIP_EDIT),
+    "units:group_member_end": ("get", "member", IN_TOWNSHIP_EDIT),
+    "units:pairings": ("get", "none", EVERYONE),
+    "units:pairing_create": ("get", "none", {**EVERYONE, "leader": NF}),
+    "units:pairing": ("get", "pairing", IN_COUNTY_READ),
+    "units:pairing_edit": ("get", "pairing", IN_TOWNSHIP_EDIT),
+    "units:pairing_end": ("get", "pairing", IN_TOWNSHIP_EDIT),
+    "units:agreement_add": ("get", "pairing", IN_TOWNSHIP_EDIT),
+    "units:agreement_file": ("get", "agreement", IN_COUNTY_READ),
     "accounts:profile": ("get", "none", EVERYONE),
     "accounts:password_change": ("get", "none", EVERYONE),
+    "accounts:list": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "accounts:create": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "accounts:detail": ("get", "account", OFFICE_ONLY),
+    "accounts:reset_password": ("post", "account", OFFICE_ONLY),
+    "accounts:toggle_active": ("post", "account", {**OFFICE_ONLY, "director": 302, "office": 302}),
 }
 
 # URLs that are not the portal's own pages.
@@ -54,7 +84,21 @@ def test_every_url_is_in_the_matrix():
 
 @pytest.fixture
 def world(personas, township, village, bureau, military_unit, group, pairing):
-    return {**personas, "township": township, "group": group, "pairing": pairing}
+    account = make_user("village_liaison", village, Role.LIAISON)
+    agreement = agreement_add(
+        pairing=pairing,
+        signed_on=datetime.date(2024, 3, 5),
+        file=SimpleUploadedFile("协议.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
+        uploaded_by=None,
+    )
+    return {
+        **personas,
+        "township": township,
+        "group": group,
+        "pairing": pairing,
+        "account": account,
+        "agreement": agreement,
+    }
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
