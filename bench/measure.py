@@ -43,13 +43,13 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def prepare(profile):
+def prepare(profile, regenerate=False):
     """Migrate, generate the profile unless it is there, and return its root unit."""
     call_command("migrate", verbosity=0)
     root = scale_roots(PROFILES[profile]).first()
-    if root is None:
+    if root is None or regenerate:
         log(f"[{connection.vendor}] 生成规模数据 {profile} ……")
-        call_command("seed_scale", profile=profile, password="Bench-scale-2025", stdout=sys.stderr)
+        call_command("seed_scale", profile=profile, reset=regenerate, password="Bench-scale-2025", stdout=sys.stderr)
         root = scale_roots(PROFILES[profile]).get()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -118,10 +118,11 @@ def main():
     parser.add_argument("--profile", default="province")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    root = prepare(args.profile)
+    root = prepare(args.profile, args.regenerate)
     log(f"[{connection.vendor}] 数据就绪（{time.perf_counter() - started:.1f} 秒），开始测量 ……")
     results = []
     clients = {}

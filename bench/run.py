@@ -1,6 +1,6 @@
 """Benchmark the portal's pages on the scale profile, on SQLite and PostgreSQL, and print one table.
 
-    .venv/bin/python bench/run.py [--db sqlite|postgres|both] [--profile province|county]
+    .venv/bin/python bench/run.py [--db sqlite|postgres|both] [--profile province|county] [--regenerate]
 
 Each database keeps its generated data between runs: SQLite in a file under the temp directory,
 PostgreSQL in the database shuangyong_bench (created when missing).
@@ -58,6 +58,7 @@ def run_one(db, url, args):
         str(args.requests),
         "--warmup",
         str(args.warmup),
+        *(["--regenerate"] if args.regenerate else []),
     ]
     print(f"==== {db}: {url}", file=sys.stderr, flush=True)
     done = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -107,6 +108,7 @@ def main():
     parser.add_argument(
         "--sqlite-path", default=str(Path(tempfile.gettempdir()) / "shuangyong-bench" / "{profile}.sqlite3")
     )
+    parser.add_argument("--regenerate", action="store_true", help="删除已有的规模数据并重新生成")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
     args = parser.parse_args()
 

@@ -119,15 +119,15 @@ def get_sheet(workbook, title):
 
 
 def _unescape(value):
-    # The inverse of safe_cell, so an exported sheet re-imports unchanged.
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_TRIGGERS:
+    # The inverse of safe_cell, so an exported sheet re-imports unchanged (XML reads a CR back as LF).
+    if len(value) > 1 and value[0] == "'" and value[1] in (*FORMULA_TRIGGERS, "\n"):
         return value[1:]
     return value
 
 
 def _clean(value):
     if isinstance(value, str):
-        value = _unescape(value.strip())
+        value = _unescape(value.strip()).strip()
         return value or None
     return value
 
