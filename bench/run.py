@@ -9,9 +9,11 @@ PostgreSQL in the database shuangyong_bench (created when missing).
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,23 +22,40 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/shuangyong_bench"
 
 
+def start_local_postgres():
+    """Start the Debian cluster when PostgreSQL on this machine is down, as scripts/test.sh does."""
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if shutil.which("pg_ctlcluster") and versions:
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"], capture_output=True
+        )
+        time.sleep(2)
+
+
 def ensure_postgres_database(url):
     """Create the benchmark database when it is missing; return an error message or None."""
     import psycopg2
 
     parts = urlparse(url)
     name = parts.path.lstrip("/")
+    params = {
+        "host": parts.hostname,
+        "port": parts.port or 5432,
+        "user": parts.username or "postgres",
+        "password": parts.password or None,
+        "dbname": "postgres",
+        "connect_timeout": 5,
+    }
     try:
-        conn = psycopg2.connect(
-            host=parts.hostname,
-            port=parts.port or 5432,
-            user=parts.username or "postgres",
-            password=parts.password or None,
-            dbname="postgres",
-            connect_timeout=5,
-        )
-    except psycopg2.OperationalError as error:
-        return f"无法连接 PostgreSQL：{error}".strip()
+        conn = psycopg2.connect(**params)
+    except psycopg2.OperationalError:
+        if parts.hostname not in ("127.0.0.1", "localhost"):
+            raise
+        start_local_postgres()
+        try:
+            conn = psycopg2.connect(**params)
+        except psycopg2.OperationalError as error:
+            return f"无法连接 PostgreSQL（{parts.hostname}:{params['port']}），已跳过：{str(error).strip()}"
     conn.autocommit = True
     with conn.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])

@@ -8,7 +8,7 @@ mkdir -p var
 if [ -f var/worker.pid ] && kill -0 "$(cat var/worker.pid)" 2>/dev/null; then
   kill "$(cat var/worker.pid)" || true
 fi
-$PY manage.py db_worker >var/worker.log 2>&1 &
+$PY manage.py db_worker --no-reload >var/worker.log 2>&1 &
 echo $! >var/worker.pid
 trap 'kill "$(cat var/worker.pid)" 2>/dev/null || true' EXIT
 echo "后台任务进程已启动（日志 var/worker.log）。"

@@ -61,7 +61,14 @@ def _examples(top):
     members = [
         [group_unit, "张三", "党委书记", GroupRole.LEADER.label, datetime.date(2025, 1, 1), None],
         [group_unit, "李四", "镇长", GroupRole.FIRST_DEPUTY.label, datetime.date(2025, 1, 1), None],
-        [group_unit, "王五", "武装部长", GroupRole.MEMBER.label, datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)],
+        [
+            group_unit,
+            "王五",
+            "武装部长",
+            GroupRole.MEMBER.label,
+            datetime.date(2025, 1, 1),
+            datetime.date(2025, 12, 31),
+        ],
     ]
     return units, members
 
@@ -77,7 +84,8 @@ def _notes():
         "单位名称：必填，不超过 100 字；不能与本表其他行或已有单位重名。",
         f"类别：必填，从下拉列表选择：{kinds}。",
         "上级单位：必填，填写您管辖范围内已有单位的名称（重名时可填其区划代码），或本表中排在前面的单位名称。",
-        "区划代码：省、市、县区填 6 位 GB/T 2260 代码；乡镇街道、村社区填 12 位统计用区划代码，且以上级单位代码开头；其他单位留空。",
+        "区划代码：省、市、县区填 6 位 GB/T 2260 代码；乡镇街道、村社区填 12 位统计用区划代码，"
+        "且以上级单位代码开头；其他单位留空。",
         "",
         "二、“领导小组成员”工作表：每行一名成员。",
         "单位名称：成员所在领导小组的单位，可以是已有单位，也可以是“单位”表中新增的单位；该单位没有领导小组的，导入时自动建立。",
@@ -163,7 +171,9 @@ class UnitImport:
         self.members = []
         self.existing_by_name = {}
         self.existing_by_code = {}
-        for unit in Unit.objects.editable_by(user).only("pk", "name", "kind", "parent", "path", "region_code", "is_active"):
+        for unit in Unit.objects.editable_by(user).only(
+            "pk", "name", "kind", "parent", "path", "region_code", "is_active"
+        ):
             self.existing_by_name.setdefault(unit.name, []).append(unit)
             if unit.region_code:
                 self.existing_by_code[unit.region_code] = unit
@@ -172,7 +182,9 @@ class UnitImport:
 
     def error(self, sheet, row, label, message):
         where = f"第 {row} 行（{sheet}）"
-        self.errors.append({"row": where, "message": f"{label}：{message}" if label else message, "_order": (sheet != UNIT_SHEET, row)})
+        self.errors.append(
+            {"row": where, "message": f"{label}：{message}" if label else message, "_order": (sheet != UNIT_SHEET, row)}
+        )
 
     def service_errors(self, sheet, row, error, labels):
         if hasattr(error, "error_dict"):
@@ -219,7 +231,9 @@ class UnitImport:
             if not kind_label:
                 self.error(UNIT_SHEET, number, "类别", "请填写类别。")
             elif kind is None:
-                self.error(UNIT_SHEET, number, "类别", f"“{kind_label}”不是有效的类别，应为：{'、'.join(KIND_BY_LABEL)}。")
+                self.error(
+                    UNIT_SHEET, number, "类别", f"“{kind_label}”不是有效的类别，应为：{'、'.join(KIND_BY_LABEL)}。"
+                )
             if code and code in codes:
                 self.error(UNIT_SHEET, number, "区划代码", f"与第 {codes[code]} 行的区划代码相同。")
             parent, parent_name = None, None
@@ -284,7 +298,10 @@ class UnitImport:
                 self.error(MEMBER_SHEET, number, "小组职务", "请填写小组职务。")
             elif role is None:
                 self.error(
-                    MEMBER_SHEET, number, "小组职务", f"“{role_label}”不是有效的小组职务，应为：{'、'.join(ROLE_BY_LABEL)}。"
+                    MEMBER_SHEET,
+                    number,
+                    "小组职务",
+                    f"“{role_label}”不是有效的小组职务，应为：{'、'.join(ROLE_BY_LABEL)}。",
                 )
             dates = {}
             for field, label in (("start_on", "起始日期"), ("end_on", "终止日期")):
@@ -355,7 +372,7 @@ class UnitImport:
                 continue
             group = groups.get(unit.pk)
             if group is None:
-                group = LeadingGroup.objects.filter(unit=unit).first()
+                group = None if member.unit_name else LeadingGroup.objects.filter(unit=unit).first()
                 if group is None:
                     try:
                         group = services.group_create(unit=unit, name="", office_note="")
@@ -410,7 +427,8 @@ def run_units_import(job, progress):
                 raise _RollBack
     except _RollBack:
         errors = plan.sorted_errors()
-        raise JobFailed(f"发现 {len(errors)} 处问题，没有导入任何数据。请按下表改正后重新上传。", errors=errors) from None
+        message = f"发现 {len(errors)} 处问题，没有导入任何数据。请按下表改正后重新上传。"
+        raise JobFailed(message, errors=errors, next_url=reverse("units:import"), next_label="重新上传") from None
     return {
         "message": f"已导入 {units} 个单位、{members} 名领导小组成员。",
         "next_url": reverse("units:list"),

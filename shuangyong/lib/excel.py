@@ -157,9 +157,7 @@ def iter_rows(sheet, columns, max_rows=None):
                 continue
             count += 1
             if count > max_rows:
-                raise ValidationError(
-                    f"工作表“{sheet.title}”超过 {max_rows} 行数据的上限，请拆分为多个文件分批导入。"
-                )
+                raise ValidationError(f"工作表“{sheet.title}”超过 {max_rows} 行数据的上限，请拆分为多个文件分批导入。")
             yield number, record
     except ValidationError:
         raise

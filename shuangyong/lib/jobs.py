@@ -35,12 +35,14 @@ PROGRESS_INTERVAL = 0.5  # seconds between progress writes; the page polls once 
 
 
 class JobFailed(Exception):
-    """Stop a job with a message for the user and, optionally, the rows at fault."""
+    """Stop a job with a message for the user and, optionally, the rows at fault and a link onward."""
 
-    def __init__(self, message, *, errors=None):
+    def __init__(self, message, *, errors=None, next_url="", next_label=""):
         super().__init__(message)
         self.message = message
-        self.errors = errors or []
+        self.result = {"errors": errors or []}
+        if next_url:
+            self.result.update(next_url=next_url, next_label=next_label)
 
 
 def job_runner(kind):
@@ -115,11 +117,13 @@ def run_job(job_id):
         try:
             result = runner(job, Progress(job))
         except JobFailed as failure:
-            _finish(job, status=JobStatus.FAILED, result={"errors": failure.errors}, error=failure.message)
+            _finish(job, status=JobStatus.FAILED, result=failure.result, error=failure.message)
         except ValidationError as error:
             _finish(job, status=JobStatus.FAILED, error="；".join(error.messages))
         except Exception:
             logger.exception("Job %s (%s) failed", job.pk, job.kind)
-            _finish(job, status=JobStatus.FAILED, error="任务执行出错，没有保存任何改动。请稍后重试，或联系系统管理员。")
+            _finish(
+                job, status=JobStatus.FAILED, error="任务执行出错，没有保存任何改动。请稍后重试，或联系系统管理员。"
+            )
         else:
             _finish(job, status=JobStatus.DONE, result=result)

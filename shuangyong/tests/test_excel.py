@@ -3,8 +3,8 @@ import zipfile
 
 import openpyxl
 import pytest
-from django.core.exceptions import ValidationError
 from defusedxml import EntitiesForbidden
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shuangyong.lib import excel
@@ -86,7 +86,9 @@ def causes(error):
 
 @pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/styles.xml", "docProps/core.xml"])
 def test_it_refuses_billion_laughs_without_expanding_them(part):
-    root = {"xl/workbook.xml": b"workbook", "xl/styles.xml": b"styleSheet", "docProps/core.xml": b"coreProperties"}.get(part, b"worksheet")
+    root = {"xl/workbook.xml": b"workbook", "xl/styles.xml": b"styleSheet", "docProps/core.xml": b"coreProperties"}.get(
+        part, b"worksheet"
+    )
     payload = BILLION_LAUGHS.replace(b"<worksheet", b"<" + root).replace(b"</worksheet>", b"</" + root + b">")
     content = rebuild(plain_xlsx(), replace={part: payload})
     with pytest.raises(ValidationError) as error:
@@ -219,7 +221,12 @@ def test_it_sends_a_workbook_with_a_chinese_file_name():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("2025-01-31", "2025-01-31"), ("2025/1/31", "2025-01-31"), ("2025年1月31日", "2025-01-31"), (20250131, "2025-01-31")],
+    [
+        ("2025-01-31", "2025-01-31"),
+        ("2025/1/31", "2025-01-31"),
+        ("2025年1月31日", "2025-01-31"),
+        (20250131, "2025-01-31"),
+    ],
 )
 def test_it_reads_dates_as_people_type_them(value, expected):
     assert excel.cell_date(value).isoformat() == expected

@@ -138,7 +138,9 @@ def test_an_unknown_kind_fails_with_a_message(office):
 
 
 def test_a_fresh_worker_finds_runners_in_app_modules():
-    script = "import django; django.setup(); from shuangyong.lib.jobs import get_runner; print(get_runner('units_import'))"
+    script = (
+        "import django; django.setup(); from shuangyong.lib.jobs import get_runner; print(get_runner('units_import'))"
+    )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shuangyong.settings"}
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
     assert "run_units_import" in output

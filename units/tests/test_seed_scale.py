@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from units.constants import Role, UnitKind
+from units.constants import REGION_KINDS, Role, UnitKind
 from units.management.commands.seed_scale import PREFIX
 from units.models import LeadingGroup, Membership, Pairing, Unit
 from units.regions import check_region_code
@@ -48,9 +48,7 @@ def test_every_path_follows_its_parent(county_profile):
 def test_every_region_code_is_valid_and_unique(county_profile):
     units = Unit.objects.in_bulk()
     codes = [unit.region_code for unit in units.values() if unit.region_code]
-    assert (
-        len(codes) == len(set(codes)) == Unit.objects.filter(kind__in=[UnitKind.COUNTY, "township", "village"]).count()
-    )
+    assert len(codes) == len(set(codes)) == Unit.objects.filter(kind__in=REGION_KINDS).count()
     for unit in units.values():
         assert check_region_code(kind=unit.kind, code=unit.region_code, parent=units.get(unit.parent_id)) is None
 
