@@ -65,7 +65,9 @@ def other_county(city):
 
 @pytest.fixture
 def other_township_far(other_county):
-    return Unit.objects.create(name="邻县城关镇", kind=UnitKind.TOWNSHIP, parent=other_county, region_code="320413100000")
+    return Unit.objects.create(
+        name="邻县城关镇", kind=UnitKind.TOWNSHIP, parent=other_county, region_code="320413100000"
+    )
 
 
 @pytest.fixture

@@ -24,33 +24,57 @@ TOWNSHIPS = [
 ]
 
 MEMBER_UNITS = [
-    ("县委办公室", UnitKind.DEPARTMENT), ("县政府办公室", UnitKind.DEPARTMENT),
-    ("县委组织部", UnitKind.DEPARTMENT), ("县委宣传部", UnitKind.DEPARTMENT),
-    ("县发展和改革委员会", UnitKind.DEPARTMENT), ("县教育局", UnitKind.DEPARTMENT),
-    ("县公安局", UnitKind.DEPARTMENT), ("县民政局", UnitKind.DEPARTMENT),
-    ("县财政局", UnitKind.DEPARTMENT), ("县人力资源和社会保障局", UnitKind.DEPARTMENT),
-    ("县规划局", UnitKind.DEPARTMENT), ("县住房和城乡建设局", UnitKind.DEPARTMENT),
-    ("县交通运输局", UnitKind.DEPARTMENT), ("县水利局", UnitKind.DEPARTMENT),
-    ("县农业农村局", UnitKind.DEPARTMENT), ("县商务局", UnitKind.DEPARTMENT),
-    ("县文化广电和旅游局", UnitKind.DEPARTMENT), ("县卫生健康委员会", UnitKind.DEPARTMENT),
-    ("县退役军人事务局", UnitKind.DEPARTMENT), ("县应急管理局", UnitKind.DEPARTMENT),
-    ("县市场监督管理局", UnitKind.DEPARTMENT), ("县医疗保障局", UnitKind.DEPARTMENT),
-    ("县城市管理局", UnitKind.DEPARTMENT), ("县司法局", UnitKind.DEPARTMENT),
-    ("县融媒体中心", UnitKind.DEPARTMENT), ("县总工会", UnitKind.MASS_ORG),
-    ("共青团示例县委员会", UnitKind.MASS_ORG), ("县妇女联合会", UnitKind.MASS_ORG),
-    ("县残疾人联合会", UnitKind.MASS_ORG), ("县红十字会", UnitKind.MASS_ORG),
-    ("县科学技术协会", UnitKind.MASS_ORG), ("县人民医院", UnitKind.HOSPITAL),
-    ("县中医院", UnitKind.HOSPITAL), ("县第一中学", UnitKind.SCHOOL),
-    ("县实验小学", UnitKind.SCHOOL), ("县职业教育中心", UnitKind.SCHOOL),
-    ("国网示例县供电公司", UnitKind.ENTERPRISE), ("示例县农村商业银行", UnitKind.ENTERPRISE),
-    ("示例县邮政分公司", UnitKind.ENTERPRISE), ("示例县自来水公司", UnitKind.ENTERPRISE),
+    ("县委办公室", UnitKind.DEPARTMENT),
+    ("县政府办公室", UnitKind.DEPARTMENT),
+    ("县委组织部", UnitKind.DEPARTMENT),
+    ("县委宣传部", UnitKind.DEPARTMENT),
+    ("县发展和改革委员会", UnitKind.DEPARTMENT),
+    ("县教育局", UnitKind.DEPARTMENT),
+    ("县公安局", UnitKind.DEPARTMENT),
+    ("县民政局", UnitKind.DEPARTMENT),
+    ("县财政局", UnitKind.DEPARTMENT),
+    ("县人力资源和社会保障局", UnitKind.DEPARTMENT),
+    ("县规划局", UnitKind.DEPARTMENT),
+    ("县住房和城乡建设局", UnitKind.DEPARTMENT),
+    ("县交通运输局", UnitKind.DEPARTMENT),
+    ("县水利局", UnitKind.DEPARTMENT),
+    ("县农业农村局", UnitKind.DEPARTMENT),
+    ("县商务局", UnitKind.DEPARTMENT),
+    ("县文化广电和旅游局", UnitKind.DEPARTMENT),
+    ("县卫生健康委员会", UnitKind.DEPARTMENT),
+    ("县退役军人事务局", UnitKind.DEPARTMENT),
+    ("县应急管理局", UnitKind.DEPARTMENT),
+    ("县市场监督管理局", UnitKind.DEPARTMENT),
+    ("县医疗保障局", UnitKind.DEPARTMENT),
+    ("县城市管理局", UnitKind.DEPARTMENT),
+    ("县司法局", UnitKind.DEPARTMENT),
+    ("县融媒体中心", UnitKind.DEPARTMENT),
+    ("县总工会", UnitKind.MASS_ORG),
+    ("共青团示例县委员会", UnitKind.MASS_ORG),
+    ("县妇女联合会", UnitKind.MASS_ORG),
+    ("县残疾人联合会", UnitKind.MASS_ORG),
+    ("县红十字会", UnitKind.MASS_ORG),
+    ("县科学技术协会", UnitKind.MASS_ORG),
+    ("县人民医院", UnitKind.HOSPITAL),
+    ("县中医院", UnitKind.HOSPITAL),
+    ("县第一中学", UnitKind.SCHOOL),
+    ("县实验小学", UnitKind.SCHOOL),
+    ("县职业教育中心", UnitKind.SCHOOL),
+    ("国网示例县供电公司", UnitKind.ENTERPRISE),
+    ("示例县农村商业银行", UnitKind.ENTERPRISE),
+    ("示例县邮政分公司", UnitKind.ENTERPRISE),
+    ("示例县自来水公司", UnitKind.ENTERPRISE),
 ]
 
 MILITARY_UNITS = [
-    ("示例县人民武装部", UnitKind.MILITARY), ("武警示例县中队", UnitKind.MILITARY),
-    ("73026部队", UnitKind.MILITARY), ("预备役防化营", UnitKind.MILITARY),
-    ("雷达连", UnitKind.MILITARY), ("无线连", UnitKind.MILITARY),
-    ("示例县消防救援大队", UnitKind.PARTNER_FORCE), ("示例县森林消防中队", UnitKind.PARTNER_FORCE),
+    ("示例县人民武装部", UnitKind.MILITARY),
+    ("武警示例县中队", UnitKind.MILITARY),
+    ("73026部队", UnitKind.MILITARY),
+    ("预备役防化营", UnitKind.MILITARY),
+    ("雷达连", UnitKind.MILITARY),
+    ("无线连", UnitKind.MILITARY),
+    ("示例县消防救援大队", UnitKind.PARTNER_FORCE),
+    ("示例县森林消防中队", UnitKind.PARTNER_FORCE),
 ]
 
 PAIRINGS = [
@@ -100,7 +124,9 @@ GROUPS = {
     ],
 }
 
-SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛范彭郎鲁韦马苗方俞任袁柳"
+SURNAMES = (
+    "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛范彭郎鲁韦马苗方俞任袁柳"
+)
 GIVEN = ["建华", "志强", "丽娟", "海峰", "国庆", "秀英", "卫东", "晓明", "红梅", "立新", "文静", "永刚", "春燕", "德明"]
 TITLES = {
     UnitKind.TOWNSHIP: ["党委书记", "镇长", "人武部部长", "民政办主任", "退役军人服务站站长"],
@@ -186,7 +212,9 @@ def build_demo():
             civil_unit=units[civil], military_unit=units[military], defaults={"signed_on": signed_on, "goals": goals}
         )
     Pairing.objects.get_or_create(
-        civil_unit=units["邻县城关镇"], military_unit=units["邻县人武部"], defaults={"signed_on": datetime.date(2020, 8, 1)}
+        civil_unit=units["邻县城关镇"],
+        military_unit=units["邻县人武部"],
+        defaults={"signed_on": datetime.date(2020, 8, 1)},
     )
 
     User = get_user_model()

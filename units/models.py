@@ -125,7 +125,9 @@ class LeadingGroupQuerySet(models.QuerySet):
 class LeadingGroup(models.Model):
     unit = models.OneToOneField(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="leading_group")
     name = models.CharField("名称", max_length=100, default="双拥工作领导小组")
-    office_note = models.CharField("办公室设置", max_length=200, blank=True, help_text="如：领导小组下设办公室，办公室设在……")
+    office_note = models.CharField(
+        "办公室设置", max_length=200, blank=True, help_text="如：领导小组下设办公室，办公室设在……"
+    )
     history = HistoricalRecords()
 
     objects = LeadingGroupQuerySet.as_manager()
@@ -196,7 +198,9 @@ class PairingQuerySet(models.QuerySet):
 
 
 class Pairing(models.Model):
-    civil_unit = models.ForeignKey(Unit, verbose_name="地方单位", on_delete=models.PROTECT, related_name="civil_pairings")
+    civil_unit = models.ForeignKey(
+        Unit, verbose_name="地方单位", on_delete=models.PROTECT, related_name="civil_pairings"
+    )
     military_unit = models.ForeignKey(
         Unit, verbose_name="部队/共建力量", on_delete=models.PROTECT, related_name="military_pairings"
     )

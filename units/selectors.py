@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q
 
-from .constants import GROUP_ROLE_ORDER, TOP_KINDS, GroupRole, Role, UnitKind
+from .constants import GROUP_ROLE_ORDER, MILITARY_KINDS, TOP_KINDS, GroupRole, Role, UnitKind
 from .models import AuditEvent, GroupMember, LeadingGroup, Membership, Pairing, Unit
 from .permissions import is_office, memberships, scope_q
 
@@ -60,6 +60,26 @@ def scope_overview(*, user):
         "units": sum(counts.values()),
         "groups": LeadingGroup.objects.visible_to(user).filter(unit__is_active=True).count(),
         "pairings": Pairing.objects.visible_to(user).active().count(),
+    }
+
+
+def scope_attention(*, user, on, limit=10):
+    """List what needs the office's attention: member units without a group, groups without a 组长, bare pairings."""
+    member_units = (
+        Unit.objects.visible_to(user).filter(is_active=True).exclude(kind__in=[*MILITARY_KINDS, UnitKind.VILLAGE])
+    )
+    leaders_now = GroupMember.objects.on(on).filter(role=GroupRole.LEADER).values("group_id")
+    return {
+        "without_group": member_units.filter(leading_group__isnull=True).order_by("path")[:limit],
+        "without_leader": LeadingGroup.objects.visible_to(user)
+        .filter(unit__is_active=True)
+        .exclude(pk__in=leaders_now)
+        .select_related("unit")
+        .order_by("unit__path")[:limit],
+        "pairings_without_agreement": Pairing.objects.visible_to(user)
+        .active()
+        .filter(agreements__isnull=True)
+        .select_related("civil_unit", "military_unit")[:limit],
     }
 
 

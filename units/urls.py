@@ -16,9 +16,7 @@ urlpatterns = [
     path("<int:pk>/group/edit/", group_views.group_edit, name="group_edit"),
     path("<int:pk>/group/pdf/", group_views.group_pdf, name="group_pdf"),
     path("<int:pk>/group/members/new/", group_views.group_member_add, name="group_member_add"),
-    path(
-        "<int:pk>/group/members/<int:member_pk>/adjust/", group_views.group_member_adjust, name="group_member_adjust"
-    ),
+    path("<int:pk>/group/members/<int:member_pk>/adjust/", group_views.group_member_adjust, name="group_member_adjust"),
     path("<int:pk>/group/members/<int:member_pk>/end/", group_views.group_member_end, name="group_member_end"),
     # pairings
     path("pairings/", pairing_views.pairing_list, name="pairings"),

@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from .models import Job
 from .permissions import memberships
-from .selectors import scope_overview
+from .selectors import scope_attention, scope_overview
 
 
 @login_required
@@ -11,7 +12,11 @@ def home(request):
     return render(
         request,
         "home.html",
-        {"overview": scope_overview(user=request.user), "memberships": request.user.memberships.select_related("unit")},
+        {
+            "overview": scope_overview(user=request.user),
+            "attention": scope_attention(user=request.user, on=timezone.localdate()),
+            "memberships": request.user.memberships.select_related("unit"),
+        },
     )
 
 

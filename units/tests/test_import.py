@@ -198,6 +198,15 @@ def test_formula_text_in_a_name_is_stored_as_text(client, office, county, django
     assert GroupMember.objects.get(group__unit=unit).name == "=张三"
 
 
+def test_office_sees_the_upload_form_and_their_past_imports(client, office, county):
+    Job.objects.create(kind="units_import", created_by=office, params={"filename": "三月名单.xlsx"})
+    client.force_login(office)
+    page = client.get(reverse("units:import")).content.decode()
+    assert reverse("units:import_template") in page
+    assert 'type="file"' in page
+    assert "三月名单.xlsx" in page
+
+
 @pytest.mark.parametrize("persona", ["leader", "liaison", "bureau_liaison"])
 def test_non_office_staff_get_404_on_the_import_pages(client, persona, request):
     client.force_login(request.getfixturevalue(persona))

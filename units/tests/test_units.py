@@ -83,3 +83,18 @@ def test_leader_cannot_edit_a_unit(client, leader, township):
     client.force_login(leader)
     assert client.get(reverse("units:edit", args=[township.pk])).status_code == 404
     assert client.post(reverse("units:toggle_active", args=[township.pk])).status_code == 404
+
+
+def test_home_lists_what_needs_attention_in_scope_only(client, office, township, bureau, group, pairing, other_county):
+    from units.models import GroupMember
+
+    GroupMember.objects.filter(group=group, role="leader").update(end_on="2024-06-30")
+    client.force_login(office)
+    page = client.get(reverse("home")).content.decode()
+    without_group = page.split('id="without-group"')[1].split("</ul>")[0]
+    without_leader = page.split('id="without-leader"')[1].split("</ul>")[0]
+    without_agreement = page.split('id="without-agreement"')[1].split("</ul>")[0]
+    assert "示例县规划局" in without_group and "溧东镇" not in without_group
+    assert "邻县" not in without_group
+    assert "溧东镇" in without_leader
+    assert "溧东镇 ↔ 示例县人武部" in without_agreement
