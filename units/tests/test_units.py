@@ -98,3 +98,11 @@ def test_home_lists_what_needs_attention_in_scope_only(client, office, township,
     assert "邻县" not in without_group
     assert "溧东镇" in without_leader
     assert "溧东镇 ↔ 示例县人武部" in without_agreement
+
+
+def test_a_server_error_shows_the_chinese_error_page(rf):
+    from units.views_home import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "系统出现错误" in response.content.decode()
