@@ -3,10 +3,14 @@
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+
+from shuangyong.lib.pdf import render_pdf
 
 from .constants import GroupRole, Role, UnitKind
 from .models import GroupMember, LeadingGroup, Membership, Pairing, Unit, UserProfile
+from .services import agreement_add
 
 DEMO_PASSWORD = "Shuangyong@2025"
 
@@ -166,6 +170,12 @@ def _unit(name, kind, parent, code=""):
     return unit
 
 
+def _attach_agreement(pairing, signed_on):
+    pdf = render_pdf("units/agreement_pdf.html", {"pairing": pairing, "signed_on": signed_on})
+    file = SimpleUploadedFile("军民共建协议书.pdf", pdf, content_type="application/pdf")
+    agreement_add(pairing=pairing, signed_on=signed_on, file=file, uploaded_by=None)
+
+
 def _date(text):
     return datetime.date.fromisoformat(text) if text else None
 
@@ -207,10 +217,13 @@ def build_demo():
                     group=group, name=name, job_title=title, role=role, start_on=_date(start), end_on=_date(end)
                 )
 
-    for civil, military, signed_on, goals in PAIRINGS:
-        Pairing.objects.get_or_create(
+    for index, (civil, military, signed_on, goals) in enumerate(PAIRINGS):
+        pairing, created = Pairing.objects.get_or_create(
             civil_unit=units[civil], military_unit=units[military], defaults={"signed_on": signed_on, "goals": goals}
         )
+        # Most demo pairings have their signed agreement on file; a couple are left for the office to chase.
+        if created and index % 4 != 3:
+            _attach_agreement(pairing, signed_on)
     Pairing.objects.get_or_create(
         civil_unit=units["邻县城关镇"],
         military_unit=units["邻县人武部"],

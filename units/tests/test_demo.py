@@ -2,7 +2,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from units.constants import UnitKind
-from units.models import GroupMember, Pairing, Unit
+from units.models import Agreement, GroupMember, Pairing, Unit
 from units.regions import check_region_code
 
 
@@ -16,6 +16,8 @@ def test_seed_demo_builds_the_county_and_is_idempotent(db):
     military = [UnitKind.MILITARY, UnitKind.PARTNER_FORCE]
     assert county.children.exclude(kind__in=[UnitKind.TOWNSHIP, *military]).count() == 40
     assert county.children.filter(kind__in=military).count() == 8
+    assert Agreement.objects.count() == 6
+    assert Agreement.objects.first().file.read().startswith(b"%PDF")
 
 
 def test_demo_region_codes_are_valid(db):
