@@ -119,6 +119,42 @@ def pairing(township, military_unit):
     )
 
 
+def valid_id_number(body):
+    """Return an 18-character ID number for a 17-digit body, with its check character."""
+    from shuangyong.lib.idcard import check_character
+
+    return body + check_character(body)
+
+
+@pytest.fixture
+def person(township, village):
+    """A 残疾军人 of 溧东镇 東村, born 1962-05-17, male."""
+    from beneficiaries.constants import Category, DisabilityNature
+    from beneficiaries.models import Beneficiary, Entitlement
+
+    person = Beneficiary.objects.create(
+        name="王建国",
+        name_initials="wjg",
+        id_number=valid_id_number("32048119620517001"),
+        sex="男",
+        birth_date=datetime.date(1962, 5, 17),
+        township=township,
+        village=village,
+        phone="13800000001",
+        bank_name="示例县农村商业银行",
+        bank_account="6228480402564890018",
+    )
+    Entitlement.objects.create(
+        beneficiary=person,
+        category=Category.DISABLED,
+        grade=6,
+        nature=DisabilityNature.WAR,
+        start_on=datetime.date(2010, 1, 1),
+        approval_document="苏民优〔2009〕12号",
+    )
+    return person
+
+
 @pytest.fixture
 def personas(director, office, liaison, bureau_liaison, leader, outsider):
     return {

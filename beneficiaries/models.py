@@ -1,0 +1,282 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from units import permissions
+from units.constants import Role
+
+from .constants import (
+    AccessKind,
+    AwardLevel,
+    Category,
+    ChangeKind,
+    DisabilityGrade,
+    DisabilityNature,
+    ServiceArea,
+    Status,
+    TransferStatus,
+)
+
+EDITORS = [Role.OFFICE, Role.LIAISON]
+
+
+class BeneficiaryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(permissions.scope_q(user, "township__path"))
+
+    def editable_by(self, user):
+        return self.filter(permissions.scope_q(user, "township__path", roles=EDITORS))
+
+
+class Beneficiary(models.Model):
+    name = models.CharField("姓名", max_length=50)
+    name_initials = models.CharField("拼音首字母", max_length=50, blank=True, db_index=True, editable=False)
+    id_number = models.CharField("居民身份证号", max_length=18, unique=True)
+    sex = models.CharField("性别", max_length=1, editable=False)
+    birth_date = models.DateField("出生日期", editable=False)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    address = models.CharField("住址", max_length=200, blank=True)
+    township = models.ForeignKey(
+        "units.Unit", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="beneficiaries"
+    )
+    village = models.ForeignKey(
+        "units.Unit",
+        verbose_name="村（社区）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="village_beneficiaries",
+    )
+    bank_name = models.CharField("开户银行", max_length=100, blank=True)
+    bank_account = models.CharField("银行账号", max_length=40, blank=True)
+    cadre = models.CharField("包户责任人", max_length=50, blank=True)
+    hardship_living = models.BooleanField("生活困难", default=False)
+    hardship_housing = models.BooleanField("住房困难", default=False)
+    hardship_medical = models.BooleanField("医疗困难", default=False)
+    notes = models.TextField("备注", blank=True)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status_since = models.DateField("状态起始日期", null=True, blank=True)
+    confirmed_year = models.PositiveSmallIntegerField("最近年度确认年份", null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["name_initials", "version", "updated_at"])
+
+    objects = BeneficiaryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "优抚对象"
+        verbose_name_plural = "优抚对象"
+        ordering = ["township__path", "name", "pk"]
+        permissions = [("reveal_personal_data", "可查看完整身份证号和银行账号")]
+        indexes = [models.Index(fields=["township", "status"]), models.Index(fields=["name"])]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("beneficiaries:detail", args=[self.pk])
+
+
+class EntitlementQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(permissions.scope_q(user, "beneficiary__township__path"))
+
+    def editable_by(self, user):
+        return self.filter(permissions.scope_q(user, "beneficiary__township__path", roles=EDITORS))
+
+    def current(self, on):
+        return self.filter(Q(end_on__isnull=True) | Q(end_on__gte=on), start_on__lte=on)
+
+
+class Entitlement(models.Model):
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="entitlements")
+    category = models.CharField("优抚类别", max_length=2, choices=Category.choices, db_index=True)
+    grade = models.PositiveSmallIntegerField("残疾等级", choices=DisabilityGrade.choices, null=True, blank=True)
+    nature = models.CharField("残疾性质", max_length=10, choices=DisabilityNature.choices, blank=True)
+    approval_document = models.CharField("批准文件", max_length=200, blank=True)
+    document = models.FileField("批准文件扫描件", upload_to="entitlements/%Y/", blank=True)
+    start_on = models.DateField("享受起始日期")
+    end_on = models.DateField("享受终止日期", null=True, blank=True)
+    service_years = models.PositiveSmallIntegerField("义务兵役年数", null=True, blank=True)
+    serving_member_name = models.CharField("现役军人姓名", max_length=50, blank=True)
+    enlistment_date = models.DateField("入伍日期", null=True, blank=True)
+    service_area = models.CharField("服役地区", max_length=10, choices=ServiceArea.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = EntitlementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "优抚待遇资格"
+        verbose_name_plural = "优抚待遇资格"
+        ordering = ["start_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_on__isnull=True) | Q(end_on__gte=F("start_on")), name="entitlement_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__isnull=True) | Q(grade__gte=1, grade__lte=10), name="entitlement_grade_1_to_10"
+            ),
+        ]
+
+    def __str__(self):
+        label = self.get_category_display()
+        if self.grade:
+            label += f"（{self.get_nature_display()}{self.get_grade_display()}）"
+        return label
+
+
+class Award(models.Model):
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="awards")
+    level = models.CharField("奖励等级", max_length=10, choices=AwardLevel.choices)
+    awarded_on = models.DateField("立功（受奖）日期")
+    document = models.CharField("批准文件", max_length=200, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "立功受奖"
+        verbose_name_plural = "立功受奖"
+        ordering = ["awarded_on", "pk"]
+
+    def __str__(self):
+        return f"{self.get_level_display()} {self.awarded_on}"
+
+
+class StatusChangeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(permissions.scope_q(user, "beneficiary__township__path"))
+
+
+class StatusChange(models.Model):
+    """One 异动: never edited, corrected only by a later event."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField("异动类型", max_length=15, choices=ChangeKind.choices)
+    effective_on = models.DateField("生效日期")
+    reason = models.CharField("原因", max_length=300, blank=True)
+    document = models.FileField("证明材料", upload_to="changes/%Y/", blank=True)
+    document_name = models.CharField(max_length=200, blank=True)
+    entitlement = models.ForeignKey(
+        Entitlement, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    )
+    new_grade = models.PositiveSmallIntegerField("调整后等级", choices=DisabilityGrade.choices, null=True, blank=True)
+    new_nature = models.CharField("调整后性质", max_length=10, choices=DisabilityNature.choices, blank=True)
+    year = models.PositiveSmallIntegerField("确认年度", null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections", verbose_name="更正的异动"
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StatusChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "异动"
+        verbose_name_plural = "异动"
+        ordering = ["effective_on", "recorded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["beneficiary", "year"],
+                condition=Q(kind="confirm"),
+                name="one_confirmation_per_year",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.beneficiary} {self.get_kind_display()} {self.effective_on}"
+
+
+class TransferQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The sending side sees its transfers out; the receiving county sees those addressed to it."""
+        return self.filter(
+            permissions.scope_q(user, "from_township__path") | permissions.scope_q(user, "to_county__path")
+        )
+
+
+class Transfer(models.Model):
+    """A move between two counties: 迁出 in A, pending until B records the 迁入."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="transfers")
+    from_township = models.ForeignKey("units.Unit", on_delete=models.PROTECT, related_name="+")
+    to_county = models.ForeignKey("units.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="迁入县（区）")
+    to_township = models.ForeignKey(
+        "units.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="迁入乡镇"
+    )
+    out_change = models.OneToOneField(StatusChange, on_delete=models.PROTECT, related_name="transfer_out")
+    in_change = models.OneToOneField(
+        StatusChange, null=True, blank=True, on_delete=models.PROTECT, related_name="transfer_in"
+    )
+    status = models.CharField("状态", max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "跨县迁移"
+        verbose_name_plural = "跨县迁移"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["beneficiary"], condition=Q(status="pending"), name="one_pending_transfer_per_person"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.beneficiary} → {self.to_county}"
+
+
+class ConfirmationRound(models.Model):
+    """The office's 年度确认 deadline for a year; after it the unconfirmed are put on 停发."""
+
+    county = models.ForeignKey("units.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="县（区）")
+    year = models.PositiveSmallIntegerField("年度")
+    deadline = models.DateField("截止日期")
+    applied_at = models.DateTimeField("停发处理时间", null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "年度确认安排"
+        verbose_name_plural = "年度确认安排"
+        constraints = [models.UniqueConstraint(fields=["county", "year"], name="one_confirmation_round_per_year")]
+
+    def __str__(self):
+        return f"{self.county} {self.year}年度确认"
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(permissions.scope_q(user, "unit__path", roles=[Role.OFFICE]))
+
+
+class AccessLog(models.Model):
+    """Who saw what personal data in full, or tried a number registered elsewhere."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("units.Unit", on_delete=models.PROTECT, related_name="+")
+    beneficiary = models.ForeignKey(Beneficiary, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("类型", max_length=20, choices=AccessKind.choices)
+    detail = models.CharField("说明", max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "个人信息访问记录"
+        verbose_name_plural = "个人信息访问记录"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.user} {self.get_kind_display()}"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("jobs/<int:pk>/", views_home.job_detail, name="job"),
     path("units/", include("units.urls")),
     path("accounts/", include("units.account_urls")),
+    path("beneficiaries/", include("beneficiaries.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

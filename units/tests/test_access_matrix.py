@@ -20,6 +20,9 @@ TARGETS = {
     "account": lambda f: [f["account"].pk],
     "member": lambda f: [f["group"].unit_id, f["group"].members.first().pk],
     "agreement": lambda f: [f["agreement"].pk],
+    "person": lambda f: [f["person"].pk],
+    "entitlement": lambda f: [f["person"].entitlements.first().pk],
+    "village": lambda f: [f["person"].village_id],
     "none": lambda f: [],
 }
 
@@ -88,7 +91,7 @@ def test_every_url_is_in_the_matrix():
 
 
 @pytest.fixture
-def world(personas, township, village, bureau, military_unit, group, pairing):
+def world(personas, township, village, bureau, military_unit, group, pairing, person):
     account = make_user("village_liaison", village, Role.LIAISON)
     agreement = agreement_add(
         pairing=pairing,
@@ -103,6 +106,7 @@ def world(personas, township, village, bureau, military_unit, group, pairing):
         "pairing": pairing,
         "account": account,
         "agreement": agreement,
+        "person": person,
     }
 
 
