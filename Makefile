@@ -47,4 +47,5 @@ test-e2e: deps
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -q -m e2e tests/e2e
 
 bench: deps
+	$(PY) -m pip install -q -r requirements-bench.txt
 	$(PY) bench/run.py --db both --profile province

@@ -24,12 +24,14 @@ django.setup()
 logging.getLogger("shuangyong.security").setLevel(logging.WARNING)
 warnings.filterwarnings("ignore", message="No directory at")
 
+import registry  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from beneficiaries.models import Beneficiary  # noqa: E402
 from units.constants import Role, UnitKind  # noqa: E402
 from units.management.commands.seed_scale import PROFILES, scale_roots  # noqa: E402
 from units.models import Membership, Unit  # noqa: E402
@@ -47,6 +49,8 @@ def prepare(profile, regenerate=False):
     """Migrate, generate the profile unless it is there, and return its root unit."""
     call_command("migrate", verbosity=0)
     root = scale_roots(PROFILES[profile]).first()
+    if root is not None and not Beneficiary.objects.filter(township__path__startswith=root.path).exists():
+        regenerate = True  # data generated before the registry had people
     if root is None or regenerate:
         log(f"[{connection.vendor}] 生成规模数据 {profile} ……")
         call_command("seed_scale", profile=profile, reset=regenerate, password="Bench-scale-2025", stdout=sys.stderr)
@@ -93,18 +97,24 @@ def percentile(values, share):
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def measure(client, url, requests, warmup):
+def measure(client, url, requests, warmup, data=None):
+    """Time GET url (or POST data to it when data is given)."""
+
+    def fetch():
+        return client.post(url, data) if data is not None else client.get(url)
+
     for _ in range(warmup):
-        client.get(url)
+        fetch()
     times = []
     for _ in range(requests):
         started = time.perf_counter()
-        response = client.get(url)
+        response = fetch()
         times.append((time.perf_counter() - started) * 1000)
     # Counted apart so that recording queries does not slow the timed requests.
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
+        response = fetch()
     return {
+        "kind": "page",
         "status": response.status_code,
         "p50": percentile(times, 0.50),
         "p95": percentile(times, 0.95),
@@ -119,21 +129,30 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--parts", default="units,registry,import,export")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     started = time.perf_counter()
     root = prepare(args.profile, args.regenerate)
     log(f"[{connection.vendor}] 数据就绪（{time.perf_counter() - started:.1f} 秒），开始测量 ……")
     results = []
     clients = {}
-    for label, user, url, target in pages(root):
+    timed = [(*page, None) for page in pages(root)] if "units" in parts else []
+    if "registry" in parts:
+        timed += registry.pages(root)
+    for label, user, url, target, data in timed:
         if user.pk not in clients:
             clients[user.pk] = Client()
             clients[user.pk].force_login(user)
-        result = measure(clients[user.pk], url, args.requests, args.warmup)
+        result = measure(clients[user.pk], url, args.requests, args.warmup, data)
         result.update(page=label, url=url, target=target)
         log(f"  {label}: p95 {result['p95']:.1f} ms, {result['queries']} 次查询, HTTP {result['status']}")
         results.append(result)
+    if "import" in parts:
+        results += registry.import_results(root)
+    if "export" in parts:
+        results += registry.export_results(args.profile)
     print(json.dumps({"vendor": connection.vendor, "results": results}, ensure_ascii=False))
 
 

@@ -67,6 +67,9 @@ def ensure_postgres_database(url):
 
 def run_one(db, url, args):
     env = {**os.environ, "DATABASE_URL": url, "ALLOWED_HOSTS": "testserver", "DEBUG": "0", "PRODUCTION": "0"}
+    # Jobs (the roster import) run at once in the measuring process; their files go to a scratch folder.
+    env["TASKS_BACKEND"] = "django_tasks.backends.immediate.ImmediateBackend"
+    env["MEDIA_ROOT"] = str(Path(tempfile.gettempdir()) / "shuangyong-bench" / "media")
     env.pop("DJANGO_SETTINGS_MODULE", None)
     command = [
         sys.executable,
@@ -77,6 +80,8 @@ def run_one(db, url, args):
         str(args.requests),
         "--warmup",
         str(args.warmup),
+        "--parts",
+        args.parts,
         *(["--regenerate"] if args.regenerate else []),
     ]
     print(f"==== {db}: {url}", file=sys.stderr, flush=True)
@@ -95,25 +100,42 @@ def pad(text, size, right=False):
     return space + text if right else text + space
 
 
-def print_table(rows):
-    header = ["页面", "数据库", "p50 ms", "p95 ms", "查询数", "目标 p95", "结果"]
-    table = [header] + [
-        [
-            row["page"],
-            row["db"],
-            f"{row['p50']:.1f}",
-            f"{row['p95']:.1f}",
-            str(row["queries"]),
-            f"{row['target']} ms",
-            "HTTP " + str(row["status"])
-            if row["status"] != 200
-            else ("达标" if row["p95"] <= row["target"] else "超标"),
-        ]
-        for row in rows
+def verdict(row):
+    if row.get("status") not in (None, 200):
+        return row["status"] if isinstance(row["status"], str) else f"HTTP {row['status']}"
+    if row["target"] is None:
+        return "对照"
+    within = row["p95"] <= row["target"]
+    if row.get("memory_target"):
+        within = within and row["memory_mb"] <= row["memory_target"]
+    return "达标" if within else "超标"
+
+
+def cells(row):
+    once = row.get("kind") == "once"
+    unit = "s" if once else "ms"
+    target = "" if row["target"] is None else f"{row['target']} {unit}"
+    if row.get("memory_target"):
+        target += f"，{row['memory_target']} MB"
+    return [
+        row["page"],
+        row["db"],
+        "" if once or row["p50"] is None else f"{row['p50']:.1f} ms",
+        "" if row["p95"] is None else f"{row['p95']:.1f} {unit}",
+        "" if row.get("queries") is None else f"{row['queries']:,}",
+        "" if row.get("memory_mb") is None else f"{row['memory_mb']:.0f} MB",
+        target,
+        verdict(row),
+        row.get("note") or "",
     ]
+
+
+def print_table(rows):
+    header = ["项目", "数据库", "p50", "p95 / 用时", "查询数", "峰值内存", "目标", "结果", "说明"]
+    table = [header] + [cells(row) for row in rows]
     sizes = [max(width(line[i]) for line in table) for i in range(len(header))]
     for n, line in enumerate(table):
-        print("  ".join(pad(cell, sizes[i], right=i >= 2 and i <= 5) for i, cell in enumerate(line)))
+        print("  ".join(pad(cell, sizes[i], right=2 <= i <= 5) for i, cell in enumerate(line)).rstrip())
         if n == 0:
             print("  ".join("-" * size for size in sizes))
 
@@ -128,6 +150,9 @@ def main():
         "--sqlite-path", default=str(Path(tempfile.gettempdir()) / "shuangyong-bench" / "{profile}.sqlite3")
     )
     parser.add_argument("--regenerate", action="store_true", help="删除已有的规模数据并重新生成")
+    parser.add_argument(
+        "--parts", default="units,registry,import,export", help="要测的部分：units,registry,import,export（逗号分隔）"
+    )
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
     args = parser.parse_args()
 
@@ -157,6 +182,7 @@ def main():
     rows.sort(key=lambda row: order.index(row["page"]))
     print()
     print(f"规模：{args.profile}；每页 {args.requests} 次计时请求（另预热 {args.warmup} 次）；进程内 Django 测试客户端")
+    print("“对照”行是同一次运行中测得的参照实现；导入、导出为单次用时（秒），导出在子进程中运行以测峰值内存。")
     print_table(rows)
     for problem in problems:
         print(problem)

@@ -206,3 +206,5 @@ EXCEL_MAX_COLUMNS = 50
 EXCEL_MAX_ZIP_MEMBERS = 200
 EXCEL_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("EXCEL_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024))
 EXCEL_MAX_COMPRESSION_RATIO = 100
+# A roster import may hold more rows than other spreadsheets (beneficiaries.importers).
+BENEFICIARY_IMPORT_MAX_ROWS = int(os.environ.get("BENEFICIARY_IMPORT_MAX_ROWS", 50000))

@@ -12,4 +12,5 @@ urlpatterns = [
     path("users/<int:pk>/", account_views.account_detail, name="detail"),
     path("users/<int:pk>/reset-password/", account_views.account_reset_password, name="reset_password"),
     path("users/<int:pk>/toggle-active/", account_views.account_toggle_active, name="toggle_active"),
+    path("users/<int:pk>/reveal-permission/", account_views.account_set_reveal, name="set_reveal"),
 ]

@@ -74,6 +74,7 @@ def account_detail(request, pk):
             "memberships": account.memberships.select_related("unit").order_by("unit__path"),
             "events": selectors.account_events(account=account),
             "is_self": account.pk == request.user.pk,
+            "can_reveal": account.has_perm("beneficiaries.reveal_personal_data"),
         },
     )
 
@@ -125,4 +126,18 @@ def account_toggle_active(request, pk):
             messages.success(request, f"已启用“{name}”的账号。")
         else:
             messages.success(request, f"已停用“{name}”的账号，其现有登录已失效。")
+    return redirect("accounts:detail", pk=account.pk)
+
+
+@login_required
+@require_POST
+def account_set_reveal(request, pk):
+    account = _managed_account(request, pk)
+    allowed = request.POST.get("allowed") == "1"
+    try:
+        services.account_set_reveal(actor=request.user, user=account, allowed=allowed, ip_address=_ip(request))
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, "已授予个人信息查看权限。" if allowed else "已收回个人信息查看权限。")
     return redirect("accounts:detail", pk=account.pk)

@@ -6,6 +6,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Value
@@ -242,6 +243,50 @@ def account_set_active(*, actor, user, active, ip_address=None):
     action = AuditAction.ACCOUNT_ACTIVATED if active else AuditAction.ACCOUNT_DEACTIVATED
     audit_log(action=action, actor=actor, target=user, ip_address=ip_address)
     security_logger.info("%s user=%s by=%s", action, user.get_username(), actor.get_username())
+    return user
+
+
+REVEAL_GROUP_NAME = "个人信息查看"
+
+
+def reveal_permission():
+    return Permission.objects.get(content_type__app_label="beneficiaries", codename="reveal_personal_data")
+
+
+def reveal_group():
+    """Return the group whose members may reveal full ID numbers and bank accounts, creating it when missing."""
+    group, _ = Group.objects.get_or_create(name=REVEAL_GROUP_NAME)
+    group.permissions.add(reveal_permission())
+    return group
+
+
+@transaction.atomic
+def account_set_reveal(*, actor, user, allowed, ip_address=None):
+    """Grant or withdraw the permission to reveal full ID numbers and bank accounts (the 个人信息查看 group)."""
+    _check_manageable(actor=actor, user=user)
+    if user.pk == actor.pk:
+        raise ValidationError("不能调整自己的个人信息查看权限，请由其他双拥办工作人员办理。")
+    group = reveal_group()
+    if allowed:
+        if not user.is_active:
+            raise ValidationError("该账号已停用，不能授予个人信息查看权限。")
+        user.groups.add(group)
+    else:
+        permission = reveal_permission()
+        user.groups.remove(group)
+        user.user_permissions.remove(permission)
+        others = list(user.groups.filter(permissions=permission).values_list("name", flat=True))
+        if others:
+            raise ValidationError(
+                f"该账号还通过权限组“{'、'.join(others)}”拥有个人信息查看权限，请由系统管理员在后台收回。"
+            )
+    security_logger.info(
+        "reveal_permission_%s user=%s by=%s ip=%s",
+        "granted" if allowed else "withdrawn",
+        user.get_username(),
+        actor.get_username(),
+        ip_address or "-",
+    )
     return user
 
 

@@ -23,6 +23,9 @@ TARGETS = {
     "person": lambda f: [f["person"].pk],
     "entitlement": lambda f: [f["person"].entitlements.first().pk],
     "village": lambda f: [f["person"].village_id],
+    "person_id_number": lambda f: [f["person"].pk, "id_number"],
+    "change": lambda f: [_change_with_document(f)],
+    "transfer": lambda f: [_transfer_to_outsider(f)],
     "none": lambda f: [],
 }
 
@@ -31,6 +34,7 @@ IN_TOWNSHIP_EDIT = {"director": OK, "office": OK, "liaison": OK, "bureau_liaison
 IN_COUNTY_READ = {"director": OK, "office": OK, "liaison": OK, "bureau_liaison": NF, "leader": OK, "outsider": NF}
 OFFICE_ONLY = {"director": OK, "office": OK, "liaison": NF, "bureau_liaison": NF, "leader": NF, "outsider": NF}
 EVERYONE = {p: OK for p in PERSONAS}
+IN_COUNTY_FORBIDDEN = {p: FORBID if IN_COUNTY_READ[p] == OK else NF for p in PERSONAS}
 
 # name: (method, target, expected status per persona)
 MATRIX = {
@@ -67,7 +71,54 @@ MATRIX = {
     "accounts:detail": ("get", "account", OFFICE_ONLY),
     "accounts:reset_password": ("post", "account", OFFICE_ONLY),
     "accounts:toggle_active": ("post", "account", {**OFFICE_ONLY, "director": 302, "office": 302}),
+    "accounts:set_reveal": ("post", "account", {**OFFICE_ONLY, "director": 302, "office": 302}),
+    "beneficiaries:list": ("get", "none", EVERYONE),
+    "beneficiaries:detail": ("get", "person", IN_COUNTY_READ),
+    # Nobody in the matrix holds the reveal permission: those who see the person get 403, the rest 404.
+    "beneficiaries:reveal": ("post", "person_id_number", IN_COUNTY_FORBIDDEN),
+    "beneficiaries:access_log": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    # Registering needs a township to register in: the outsider's county has none in this world.
+    "beneficiaries:create": ("get", "none", IN_TOWNSHIP_EDIT),
+    "beneficiaries:edit": ("get", "person", IN_TOWNSHIP_EDIT),
+    "beneficiaries:entitlement_add": ("get", "person", IN_TOWNSHIP_EDIT),
+    "beneficiaries:award_add": ("get", "entitlement", IN_TOWNSHIP_EDIT),
+    "beneficiaries:change_add": ("get", "person", IN_TOWNSHIP_EDIT),
+    "beneficiaries:change_document": ("get", "change", IN_COUNTY_READ),
+    "beneficiaries:transfers": ("get", "none", {**EVERYONE, "bureau_liaison": NF}),
+    "beneficiaries:transfer_accept": ("get", "transfer", {**{p: NF for p in PERSONAS}, "outsider": OK}),
+    "beneficiaries:confirmation": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "beneficiaries:notice_pdf": ("get", "village", IN_COUNTY_READ),
 }
+
+
+def _change_with_document(f):
+    from beneficiaries.constants import ChangeKind
+    from beneficiaries.services import change_record
+
+    document = SimpleUploadedFile("证明.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    return change_record(
+        beneficiary=f["person"],
+        kind=ChangeKind.HOLD,
+        effective_on=datetime.date(2025, 1, 2),
+        reason="未年审",
+        document=document,
+        recorded_by=f["office"],
+    ).pk
+
+
+def _transfer_to_outsider(f):
+    from beneficiaries.constants import ChangeKind
+    from beneficiaries.services import change_record
+
+    change = change_record(
+        beneficiary=f["person"],
+        kind=ChangeKind.TRANSFER_OUT,
+        effective_on=datetime.date(2025, 1, 2),
+        to_county=f["outsider"].memberships.get().unit,
+        recorded_by=f["office"],
+    )
+    return change.transfer_out.pk
+
 
 # URLs that are not the portal's own pages.
 EXEMPT_PREFIXES = ("admin:",)

@@ -80,3 +80,26 @@ def test_a_second_run_refuses_and_reset_rebuilds(county_profile):
     assert not Unit.objects.exists()
     assert not Membership.objects.exists()
     assert not LeadingGroup.history.exists()
+
+
+def test_it_registers_5000_people_with_valid_unique_ids_inside_the_county(county_profile):
+    from beneficiaries.constants import ChangeKind
+    from beneficiaries.models import Beneficiary, Entitlement, StatusChange
+    from shuangyong.lib.idcard import validate_id_number
+
+    county = Unit.objects.get(kind=UnitKind.COUNTY)
+    people = list(Beneficiary.objects.select_related("township", "village"))
+    assert len(people) == 5000
+    assert len({person.id_number for person in people}) == 5000
+    for person in people:
+        parsed = validate_id_number(person.id_number)
+        assert (parsed.sex, parsed.birth_date, parsed.area_code) == (person.sex, person.birth_date, "330521")
+        assert person.township.kind == UnitKind.TOWNSHIP and person.township.parent_id == county.pk
+        assert person.village is None or person.village.parent_id == person.township_id
+    assert len({person.township_id for person in people}) == 15
+    assert not Beneficiary.objects.filter(entitlements__isnull=True).exists()
+    assert Entitlement.objects.values("category").distinct().count() == 12
+    assert StatusChange.objects.filter(kind=ChangeKind.ADD).values("beneficiary").distinct().count() == 5000
+    assert "5000  优抚对象" in county_profile
+    seed("--delete")
+    assert not Beneficiary.objects.exists() and not Beneficiary.history.exists()

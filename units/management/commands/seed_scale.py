@@ -1,6 +1,7 @@
 """Generate the scale profiles of DESIGN.md: a county (≈300 units) or a province (≈8,000 units)."""
 
 import datetime
+import functools
 import random
 import re
 import secrets
@@ -15,12 +16,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from beneficiaries.constants import ChangeKind, Status
+from beneficiaries.demo import PeopleMaker
+from beneficiaries.models import AccessLog, Award, Beneficiary, Entitlement, StatusChange, Transfer
 from units.constants import GroupRole, Role, UnitKind
 from units.models import Agreement, GroupMember, LeadingGroup, Membership, Pairing, Unit, UserProfile
 from units.regions import division_table, significant_prefix
 
 PREFIX = "规模测试"
 BATCH = 500
+PEOPLE_CHUNK = 5_000  # people built and inserted at a time, to keep memory flat on the province profile
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class Profile:
     villages: tuple  # how many per township, (least, most)
     attached: dict  # region kind -> {kind: count} of units hung directly under each such region
     seed: int
+    people: int  # 优抚对象 spread over the townships and villages
 
 
 PROFILES = {
@@ -51,6 +57,7 @@ PROFILES = {
             }
         },
         seed=2025,
+        people=5_000,
     ),
     "province": Profile(
         name="province",
@@ -82,6 +89,7 @@ PROFILES = {
             },
         },
         seed=2026,
+        people=150_000,
     ),
 }
 
@@ -141,9 +149,14 @@ def aware(day):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
 
 
+@functools.cache
+def history_model(model):
+    return model.history.model
+
+
 def history_row(obj, when, kind, **changes):
     """Build one simple-history row for obj as it stood at `when`."""
-    model = type(obj).history.model
+    model = history_model(type(obj))
     values = {f.attname: getattr(obj, f.attname) for f in model.tracked_fields}
     values.update(changes)
     return model(history_date=aware(when), history_type=kind, **values)
@@ -451,6 +464,97 @@ class Generator:
         )
         self.counts.update(f"users: {Role(role).label}" for _, role in wanted)
 
+    # ---- 优抚对象 -----------------------------------------------------------------------------------
+    def build_beneficiaries(self, today=None):
+        """Spread the profile's people over the townships: each with entitlements, a 新增 event and history."""
+        today = today or timezone.localdate()
+        townships = [u for u in self.units if u.kind == UnitKind.TOWNSHIP]
+        villages = {}
+        for unit in self.units:
+            if unit.kind == UnitKind.VILLAGE:
+                villages.setdefault(unit.parent_id, []).append(unit)
+        prefix = self.profile.root_code[:2] if self.profile.root_code.endswith("0000") else self.profile.root_code
+        taken = Beneficiary.objects.filter(id_number__startswith=prefix).values_list("id_number", flat=True)
+        maker = PeopleMaker(self.rng, today, taken=taken)
+        weights = [self.rng.uniform(0.5, 1.5) for _ in townships]
+        per_township = Counter(self.rng.choices(range(len(townships)), weights, k=self.profile.people))
+        chunk = []
+        for index, township in enumerate(townships):
+            county = township.parent
+            place = county.name.removeprefix(PREFIX)
+            cadres = [self.person() for _ in range(3)]
+            choices = villages.get(township.pk, [])
+            for _ in range(per_township[index]):
+                village = self.rng.choice(choices) if choices and self.rng.random() < 0.92 else None
+                chunk.append(
+                    maker.person(
+                        maker.category(),
+                        area_code=county.region_code,
+                        township=township,
+                        village=village,
+                        place=place,
+                        cadre=self.rng.choice(cadres),
+                    )
+                )
+                if len(chunk) >= PEOPLE_CHUNK:
+                    self._insert_people(chunk)
+                    chunk = []
+        self._insert_people(chunk)
+
+    def _insert_people(self, specs):
+        if not specs:
+            return
+        people = [
+            Beneficiary(
+                **spec.person_fields(),
+                name_initials=spec.name_initials,
+                sex=spec.sex,
+                birth_date=spec.birth_date,
+                status=Status.ACTIVE,
+                status_since=spec.effective_on,
+            )
+            for spec in specs
+        ]
+        Beneficiary.objects.bulk_create(people, batch_size=BATCH)
+        entitlements, awards, changes = [], [], []
+        for person, spec in zip(people, specs, strict=True):
+            held = [Entitlement(beneficiary=person, **item) for item in spec.entitlements]
+            entitlements += held
+            awards += [
+                Award(entitlement=held[i], level=level, awarded_on=on, document=document)
+                for i, level, on, document in spec.awards
+            ]
+            changes.append(
+                StatusChange(beneficiary=person, kind=ChangeKind.ADD, effective_on=spec.effective_on, reason="登记在册")
+            )
+        Entitlement.objects.bulk_create(entitlements, batch_size=BATCH)
+        Award.objects.bulk_create(awards, batch_size=BATCH)
+        StatusChange.objects.bulk_create(changes, batch_size=BATCH)
+        history = [history_row(p, p.status_since, "+") for p in people]
+        history += [history_row(e, e.start_on, "+") for e in entitlements]
+        history += [history_row(a, a.awarded_on, "+") for a in awards]
+        self._save_history(history)
+        self.counts["优抚对象"] += len(people)
+        self.counts["优抚待遇资格"] += len(entitlements)
+        self.counts["立功受奖"] += len(awards)
+        self.counts["异动（新增）"] += len(changes)
+
+
+def wipe_people(people):
+    """Raw-delete these people with everything that hangs on them (no history rows written)."""
+    ids = people.values("pk")
+    entitlements = Entitlement.objects.filter(beneficiary__in=ids).values("pk")
+    AccessLog.objects.filter(beneficiary__in=ids)._raw_delete(AccessLog.objects.db)
+    Transfer.objects.filter(beneficiary__in=ids)._raw_delete(Transfer.objects.db)
+    StatusChange.objects.filter(beneficiary__in=ids)._raw_delete(StatusChange.objects.db)
+    awards = Award.objects.filter(entitlement__in=entitlements)
+    Award.history.filter(id__in=awards.values("pk"))._raw_delete(Award.history.db)
+    awards._raw_delete(Award.objects.db)
+    Entitlement.history.filter(beneficiary_id__in=ids)._raw_delete(Entitlement.history.db)
+    Entitlement.objects.filter(beneficiary__in=ids)._raw_delete(Entitlement.objects.db)
+    Beneficiary.history.filter(id__in=ids)._raw_delete(Beneficiary.history.db)
+    people._raw_delete(Beneficiary.objects.db)
+
 
 @transaction.atomic
 def wipe(profile):
@@ -458,6 +562,7 @@ def wipe(profile):
     removed = 0
     for root in scale_roots(profile):
         units = Unit.objects.filter(path__startswith=root.path)
+        wipe_people(Beneficiary.objects.filter(township__in=units))
         pairings = Pairing.objects.filter(civil_unit__in=units) | Pairing.objects.filter(military_unit__in=units)
         pairing_ids = list(pairings.values_list("pk", flat=True))
         Agreement.objects.filter(pairing_id__in=pairing_ids).delete()
@@ -514,6 +619,7 @@ class Command(BaseCommand):
             generator.build_groups()
             generator.build_pairings()
             generator.build_users(password)
+            generator.build_beneficiaries()
         elapsed = time.perf_counter() - started
         counts = generator.counts
         self.stdout.write(
@@ -523,7 +629,14 @@ class Command(BaseCommand):
         for kind in UnitKind:
             if counts[kind]:
                 self.stdout.write(f"  {counts[kind]:>6}    {kind.label}")
-        for label in ("领导小组", "领导小组成员（含历任）", "共建对子（含已结束）"):
+        for label in (
+            "领导小组",
+            "领导小组成员（含历任）",
+            "共建对子（含已结束）",
+            "优抚对象",
+            "优抚待遇资格",
+            "立功受奖",
+        ):
             self.stdout.write(f"  {counts[label]:>6}  {label}")
         for role in Role:
             self.stdout.write(f"  {counts[f'users: {role.label}']:>6}  账号（{role.label}）")
