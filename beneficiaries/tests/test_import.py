@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from beneficiaries.constants import AccessKind, Category, ChangeKind, Status
-from beneficiaries.importers import CHECK_KIND, COLUMNS, SAVE_KIND
+from beneficiaries.importers import CHECK_KIND, COLUMNS, SAVE_KIND, import_confirm
 from beneficiaries.models import AccessLog, Beneficiary, Entitlement, StatusChange
 from conftest import valid_id_number
 from units.constants import JobStatus, UnitKind
@@ -205,6 +205,18 @@ def test_a_second_confirmation_of_the_same_upload_imports_nothing_more(
     assert StatusChange.objects.count() == 3
     preview = client.get(reverse("beneficiaries:import_job", args=[check_job.pk])).content.decode()
     assert "该文件已确认导入" in preview and "确认导入</button>" not in preview
+
+
+def test_two_confirmations_racing_start_one_import(client, office, places, django_capture_on_commit_callbacks):
+    client.force_login(office)
+    upload(client, workbook_bytes([roster_row(n) for n in range(2)]), django_capture_on_commit_callbacks)
+    first_view = Job.objects.get(kind=CHECK_KIND)
+    second_view = Job.objects.get(kind=CHECK_KIND)  # loaded before the first confirmation lands
+    winner, started = import_confirm(check_job=first_view, confirmed_by=office)
+    assert started
+    again, started = import_confirm(check_job=second_view, confirmed_by=office)
+    assert (again, started) == (winner, False)
+    assert list(Job.objects.filter(kind=SAVE_KIND)) == [winner]
 
 
 def test_a_failed_check_cannot_be_confirmed(client, office, places, django_capture_on_commit_callbacks):

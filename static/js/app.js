@@ -80,3 +80,11 @@ document.addEventListener("change", function (event) {
     });
   }
 });
+
+// Links that ask first: <a data-confirm="……">.
+document.addEventListener("click", function (event) {
+  const link = event.target.closest("a[data-confirm]");
+  if (link && !window.confirm(link.getAttribute("data-confirm"))) {
+    event.preventDefault();
+  }
+});

@@ -26,6 +26,8 @@ TARGETS = {
     "person_id_number": lambda f: [f["person"].pk, "id_number"],
     "change": lambda f: [_change_with_document(f)],
     "transfer": lambda f: [_transfer_to_outsider(f)],
+    "office_import": lambda f: [_office_import(f)],
+    "office_export": lambda f: [_office_export(f)],
     "none": lambda f: [],
 }
 
@@ -88,6 +90,13 @@ MATRIX = {
     "beneficiaries:transfer_accept": ("get", "transfer", {**{p: NF for p in PERSONAS}, "outsider": OK}),
     "beneficiaries:confirmation": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
     "beneficiaries:notice_pdf": ("get", "village", IN_COUNTY_READ),
+    # Importing needs a township in one's care; a job and its file belong to the user who started it.
+    "beneficiaries:import": ("get", "none", IN_TOWNSHIP_EDIT),
+    "beneficiaries:import_template": ("get", "none", IN_TOWNSHIP_EDIT),
+    "beneficiaries:import_job": ("get", "office_import", {**{p: NF for p in PERSONAS}, "office": OK}),
+    "beneficiaries:import_confirm": ("post", "office_import", {**{p: NF for p in PERSONAS}, "office": 302}),
+    "beneficiaries:export": ("get", "none", EVERYONE),
+    "beneficiaries:export_download": ("get", "office_export", {**{p: NF for p in PERSONAS}, "office": OK}),
 }
 
 
@@ -118,6 +127,27 @@ def _transfer_to_outsider(f):
         recorded_by=f["office"],
     )
     return change.transfer_out.pk
+
+
+def _office_import(f):
+    from beneficiaries.importers import CHECK_KIND
+    from units.models import Job
+
+    return Job.objects.create(kind=CHECK_KIND, created_by=f["office"], params={"filename": "名单.xlsx"}).pk
+
+
+def _office_export(f):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from beneficiaries.exporters import EXPORT_KIND
+    from units.constants import JobStatus
+    from units.models import Job
+
+    name = default_storage.save("exports/matrix.xlsx", ContentFile(b"PK"))
+    return Job.objects.create(
+        kind=EXPORT_KIND, created_by=f["office"], status=JobStatus.DONE, result={"file": name, "filename": "名册.xlsx"}
+    ).pk
 
 
 # URLs that are not the portal's own pages.
