@@ -14,7 +14,7 @@ from shuangyong.lib.jobs import JobFailed, job_runner
 from shuangyong.lib.uploads import random_name
 
 from . import selectors
-from .constants import AccessKind
+from .constants import AccessKind, Category, DisabilityGrade, DisabilityNature, ServiceArea, Status
 from .forms import BeneficiaryFilterForm
 from .models import AccessLog
 from .privacy import can_reveal
@@ -100,16 +100,27 @@ def _yes(value):
     return "是" if value else "否"
 
 
+# Labels looked up once: get_FOO_display() rebuilds its choices dict on every call.
+CATEGORY_LABELS = dict(Category.choices)
+GRADE_LABELS = dict(DisabilityGrade.choices)
+NATURE_LABELS = dict(DisabilityNature.choices)
+AREA_LABELS = dict(ServiceArea.choices)
+STATUS_LABELS = dict(Status.choices)
+
+
 def person_row(person, *, unmasked):
-    """Return one person's cells; the entitlement columns list every entitlement held, in the same order."""
+    """Return the cells of a person loaded by selectors.beneficiary_export_rows.
+
+    The entitlement columns list every entitlement held, in the same order.
+    """
     held = person.current_entitlements
     return [
         person.name,
         person.sex,
         person.birth_date,
         person.id_number if unmasked else mask_id_number(person.id_number),
-        person.township.name,
-        person.village.name if person.village else "",
+        person.township_name,
+        person.village_name or "",
         person.phone,
         person.address,
         person.bank_name,
@@ -118,16 +129,16 @@ def person_row(person, *, unmasked):
         _yes(person.hardship_living),
         _yes(person.hardship_housing),
         _yes(person.hardship_medical),
-        _joined([e.get_category_display() for e in held]),
-        _joined([e.get_grade_display() for e in held if e.grade]),
-        _joined([e.get_nature_display() for e in held if e.nature]),
+        _joined([CATEGORY_LABELS.get(e.category, e.category) for e in held]),
+        _joined([GRADE_LABELS.get(e.grade, e.grade) for e in held if e.grade]),
+        _joined([NATURE_LABELS.get(e.nature, e.nature) for e in held if e.nature]),
         _joined([e.approval_document for e in held]),
         _joined([e.start_on for e in held]),
         _joined([e.service_years for e in held]),
         _joined([e.serving_member_name for e in held]),
         _joined([e.enlistment_date for e in held]),
-        _joined([e.get_service_area_display() for e in held if e.service_area]),
-        person.get_status_display(),
+        _joined([AREA_LABELS.get(e.service_area, e.service_area) for e in held if e.service_area]),
+        STATUS_LABELS.get(person.status, person.status),
         person.status_since,
         person.confirmed_year,
         person.notes,
@@ -135,8 +146,8 @@ def person_row(person, *, unmasked):
 
 
 def beneficiary_workbook(*, people, on, unmasked, description, exported_by, progress=None):
-    """Return the .xlsx bytes of a roster, streamed with write_only; every cell goes through excel.safe_cell."""
-    rows = selectors.beneficiary_rows(people=people, on=on)
+    """Return the .xlsx bytes of a roster, streamed row by row; every cell goes through excel.safe_cell."""
+    rows = selectors.beneficiary_export_rows(people=people, on=on)
 
     def lines():
         for done, person in enumerate(rows.iterator(chunk_size=CHUNK_SIZE), start=1):

@@ -26,6 +26,45 @@ CHECKBOX = {"class": "form-check-input"}
 HARDSHIP_FIELDS = ["hardship_living", "hardship_housing", "hardship_medical"]
 
 
+TOWNSHIP_SELECT_LIMIT = 150
+
+
+class TownshipLookupField(forms.CharField):
+    """A township typed by name or region-code prefix, for scopes too large for a select; cleans to a Unit in scope."""
+
+    def __init__(self, *, queryset, **kwargs):
+        super().__init__(**kwargs)
+        self.queryset = queryset
+        self._resolved = {}
+
+    def resolve(self, text):
+        text = (text or "").strip()
+        if not text:
+            return None
+        if text not in self._resolved:
+            try:
+                self._resolved[text] = self._lookup(text)
+            except forms.ValidationError as error:
+                self._resolved[text] = error
+        if isinstance(self._resolved[text], forms.ValidationError):
+            raise self._resolved[text]
+        return self._resolved[text]
+
+    def _lookup(self, text):
+        matches = (
+            self.queryset.filter(region_code__startswith=text) if text.isdigit() else self.queryset.filter(name=text)
+        )
+        found = list(matches[:2])
+        if not found:
+            raise forms.ValidationError("所选乡镇（街道）不存在或不在您的管辖范围内。")
+        if len(found) > 1:
+            raise forms.ValidationError("有多个乡镇（街道）与之相符，请输入完整的名称或区划代码。")
+        return found[0]
+
+    def clean(self, value):
+        return self.resolve(super().clean(value))
+
+
 class BeneficiaryFilterForm(forms.Form):
     q = forms.CharField(
         label="搜索",
@@ -84,16 +123,35 @@ class BeneficiaryFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         townships = Unit.objects.visible_to(user).filter(kind=UnitKind.TOWNSHIP).order_by("path")
-        self.fields["township"].queryset = townships
-        self.fields["township"].error_messages["invalid_choice"] = "所选乡镇（街道）不存在或不在您的管辖范围内。"
-        villages = Unit.objects.visible_to(user).filter(kind=UnitKind.VILLAGE).order_by("path")
+        township_count = townships.count()
+        # A province-wide select of every township costs more to render than the rows themselves.
+        self.large_scope = township_count > TOWNSHIP_SELECT_LIMIT
         township = self.data.get("township", "") if self.is_bound else ""
+        if self.large_scope:
+            self.fields["township"] = TownshipLookupField(
+                queryset=townships,
+                label="乡镇（街道）",
+                required=False,
+                max_length=50,
+                widget=forms.TextInput(
+                    attrs={"class": "form-control form-control-sm", "placeholder": "乡镇名称或区划代码"}
+                ),
+            )
+            try:
+                chosen_township = self.fields["township"].resolve(township)
+            except forms.ValidationError:
+                chosen_township = None
+            township = str(chosen_township.pk) if chosen_township else ""
+        else:
+            self.fields["township"].queryset = townships
+            self.fields["township"].error_messages["invalid_choice"] = "所选乡镇（街道）不存在或不在您的管辖范围内。"
+        villages = Unit.objects.visible_to(user).filter(kind=UnitKind.VILLAGE).order_by("path")
         if township.isdigit():
             villages = villages.filter(parent_id=township)
         self.fields["village"].queryset = villages
         self.fields["village"].error_messages["invalid_choice"] = "所选村（社区）不在所选乡镇内，或不在您的管辖范围内。"
         # A county or wider scope offers villages once a township is chosen, to keep the page small.
-        if not township.isdigit() and townships.count() > 1:
+        if not township.isdigit() and township_count > 1:
             chosen = self.data.get("village", "") if self.is_bound else ""
             options = [("", "请先选择乡镇（街道）")]
             if chosen.isdigit():
@@ -106,6 +164,9 @@ class BeneficiaryFilterForm(forms.Form):
         if text and digits.isdigit() and not (4 <= len(text) <= 6 or is_full_id_number(text)):
             raise forms.ValidationError("按身份证号查询请输入完整的 18 位号码，或最后 4–6 位。")
         return text
+
+    def has_filters(self):
+        return any(value not in (None, "", [], False) for value in self.filters().values())
 
     def filters(self):
         """Return the valid filters as keyword arguments of selectors.beneficiary_filter; invalid ones are left out."""
@@ -293,9 +354,7 @@ class EntitlementFieldsMixin(forms.Form):
     serving_member_name = forms.CharField(
         label="现役军人姓名", max_length=50, required=False, widget=forms.TextInput(attrs=SERVING_ONLY)
     )
-    enlistment_date = forms.DateField(
-        label="入伍日期", required=False, widget=_date_input(**SERVING_ONLY)
-    )
+    enlistment_date = forms.DateField(label="入伍日期", required=False, widget=_date_input(**SERVING_ONLY))
     service_area = forms.ChoiceField(
         label="服役地区",
         choices=[("", "—"), *ServiceArea.choices],

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 
 from shuangyong.lib.idcard import mask_bank_account, mask_id_number, normalize_id_number
 from units.constants import Role, UnitKind
@@ -47,6 +47,9 @@ def registry_editor(user):
     ).exists()
 
 
+SEARCH_PK_LIMIT = 2000
+
+
 def beneficiary_filter(
     *,
     user,
@@ -61,7 +64,8 @@ def beneficiary_filter(
     hardships=(),
 ):
     """Return the people a user may see, narrowed by the list's filters (grades and categories held on `on`)."""
-    people = Beneficiary.objects.visible_to(user)
+    # Same rows as Beneficiary.objects.visible_to(user), without joining the units table on every count.
+    people = Beneficiary.objects.filter(township__in=Unit.objects.filter(scope_q(user, "path")).values("pk"))
     if township:
         people = people.filter(township=township)
     if village:
@@ -83,6 +87,10 @@ def beneficiary_filter(
         people = people.filter(**{field: True})
     if query:
         people = people.filter(search_q(query))
+        # Scan for the matches once; the count, the category counts and the rows then go by primary key.
+        found = list(people.order_by().values_list("pk", flat=True)[: SEARCH_PK_LIMIT + 1])
+        if len(found) <= SEARCH_PK_LIMIT:
+            people = Beneficiary.objects.filter(pk__in=found)
     return people
 
 
@@ -91,6 +99,50 @@ def beneficiary_rows(*, people, on):
     current = Entitlement.objects.current(on).order_by("category", "start_on", "pk")
     return people.select_related("township", "village").prefetch_related(
         Prefetch("entitlements", queryset=current, to_attr="current_entitlements")
+    )
+
+
+EXPORT_PERSON_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "id_number",
+    "phone",
+    "address",
+    "bank_name",
+    "bank_account",
+    "cadre",
+    "hardship_living",
+    "hardship_housing",
+    "hardship_medical",
+    "status",
+    "status_since",
+    "confirmed_year",
+    "notes",
+)
+EXPORT_ENTITLEMENT_FIELDS = (
+    "beneficiary",
+    "category",
+    "grade",
+    "nature",
+    "approval_document",
+    "start_on",
+    "service_years",
+    "serving_member_name",
+    "enlistment_date",
+    "service_area",
+)
+
+
+def beneficiary_export_rows(*, people, on):
+    """Load the columns of an exported roster and nothing more, so that a province's 150,000 rows stream in seconds:
+    the unit names come as `township_name` and `village_name`, the entitlements held on `on` as `current_entitlements`.
+    """
+    current = Entitlement.objects.current(on).only(*EXPORT_ENTITLEMENT_FIELDS).order_by("category", "start_on", "pk")
+    return (
+        people.only(*EXPORT_PERSON_FIELDS)
+        .annotate(township_name=F("township__name"), village_name=F("village__name"))
+        .prefetch_related(Prefetch("entitlements", queryset=current, to_attr="current_entitlements"))
     )
 
 

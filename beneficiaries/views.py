@@ -44,18 +44,24 @@ def beneficiary_list(request):
     people = selectors.beneficiary_filter(user=request.user, on=today, **form.filters())
     export_query = request.GET.copy()
     export_query.pop("page", None)
+    export_query.pop("counts", None)
     if full_id:
         # Never echo the full number back into the page.
         form.data = form.data.copy()
         form.data["q"] = ""
         export_query.pop("q", None)
+    # Counting every category over a province's whole register is slow; there it waits for a click.
+    show_counts = not form.large_scope or form.has_filters() or data.get("counts") == "1"
+    counts_query = request.GET.copy()
+    counts_query["counts"] = "1"
     return render(
         request,
         "beneficiaries/list.html",
         {
             "form": form,
             "page": paginate(request, selectors.beneficiary_rows(people=people, on=today)),
-            "counts": selectors.category_counts(people=people, on=today),
+            "counts": selectors.category_counts(people=people, on=today) if show_counts else None,
+            "counts_query": counts_query.urlencode(),
             "can_edit": selectors.registry_editor(request.user),
             "is_office": is_office(request.user),
             "searched_id": mask_id_number(full_id),

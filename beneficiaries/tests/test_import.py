@@ -6,6 +6,7 @@ import zipfile
 import openpyxl
 import pytest
 import time_machine
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -189,6 +190,33 @@ def test_fixed_rows_preview_the_counts_and_confirming_saves_500_people(
     entitlement = person.entitlements.get()
     assert (entitlement.category, entitlement.grade, entitlement.nature) == (Category.DISABLED, 6, "war")
     assert person.changes.get().recorded_by == office
+
+
+def test_the_checked_rows_are_kept_for_the_import_and_removed_by_it(
+    client, office, places, django_capture_on_commit_callbacks
+):
+    client.force_login(office)
+    upload(client, workbook_bytes([roster_row(n) for n in range(4)]), django_capture_on_commit_callbacks)
+    check_job = Job.objects.get(kind=CHECK_KIND)
+    kept = check_job.result["rows_file"]
+    assert default_storage.exists(kept)
+    page = confirm(client, django_capture_on_commit_callbacks, check_job)
+    assert "已导入 4 名优抚对象" in page
+    assert not default_storage.exists(kept)
+    enlisted = Beneficiary.objects.get(id_number=id_for(3)).entitlements.get()
+    assert (enlisted.enlistment_date, enlisted.start_on) == (datetime.date(2024, 9, 10), datetime.date(2024, 10, 1))
+    assert Beneficiary.objects.get(id_number=id_for(1)).entitlements.get().start_on == datetime.date(2012, 5, 1)
+
+
+def test_a_check_whose_kept_rows_are_gone_imports_from_the_upload(
+    client, office, places, django_capture_on_commit_callbacks
+):
+    client.force_login(office)
+    upload(client, workbook_bytes([roster_row(n) for n in range(2)]), django_capture_on_commit_callbacks)
+    check_job = Job.objects.get(kind=CHECK_KIND)
+    default_storage.delete(check_job.result["rows_file"])
+    assert "已导入 2 名优抚对象" in confirm(client, django_capture_on_commit_callbacks, check_job)
+    assert Beneficiary.objects.count() == 2
 
 
 def test_a_second_confirmation_of_the_same_upload_imports_nothing_more(

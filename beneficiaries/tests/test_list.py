@@ -277,7 +277,8 @@ def test_editors_get_create_import_and_export_buttons(client, office, liaison, l
     client.force_login(leader)
     html = page_of(client)
     assert names_on(html) == set(roster)
-    assert not any(url in html for url in buttons)
+    assert not any(url in html for url in buttons[:2])
+    assert buttons[2] in html
 
 
 def test_only_office_staff_get_the_access_log_link(client, office, liaison, roster):
@@ -285,3 +286,48 @@ def test_only_office_staff_get_the_access_log_link(client, office, liaison, rost
     assert reverse("beneficiaries:access_log") in page_of(client)
     client.force_login(liaison)
     assert reverse("beneficiaries:access_log") not in page_of(client)
+
+
+@pytest.fixture
+def wide_scope(monkeypatch):
+    """Make the county office's two townships count as a scope too large for a township select."""
+    monkeypatch.setattr("beneficiaries.forms.TOWNSHIP_SELECT_LIMIT", 1)
+
+
+def test_a_wide_scope_types_the_township_by_name_or_region_code(
+    client, office, roster, township, other_township, other_township_far, village, wide_scope
+):
+    client.force_login(office)
+    html = page_of(client)
+    assert re.search(r'<input type="text" name="township"', html)
+    assert ">溧东镇</option>" not in html and ">雅灰乡</option>" not in html
+    assert names_on(page_of(client, {"township": "溧东镇"})) == {"王建国", "李秀英"}
+    assert names_on(page_of(client, {"township": other_township.region_code[:9]})) == {"王建华", "赵军"}
+    assert names_on(page_of(client, {"township": "溧东镇", "village": village.pk})) == {"王建国"}
+    html = page_of(client, {"township": "邻县城关镇"})
+    assert "所选乡镇（街道）不存在或不在您的管辖范围内" in html
+    assert names_on(html) == set(roster)
+    html = page_of(client, {"township": "3204811"})
+    assert "有多个乡镇（街道）与之相符，请输入完整的名称或区划代码" in html
+
+
+def test_a_wide_scope_shows_category_counts_on_request_or_with_a_filter(client, office, roster, township, wide_scope):
+    client.force_login(office)
+    html = page_of(client)
+    assert "data-category-count" not in html
+    assert "显示分类统计" in html and "?counts=1" in html
+    assert re.search(r"data-total-count>(\d+)<", html).group(1) == "4"
+    expected = {Category.MARTYR_FAMILY: "1", Category.DISABLED: "2", Category.RURAL_VETERAN_60: "2"}
+    assert dict(re.findall(r'data-category-count="(\d+)">(\d+)<', page_of(client, {"counts": "1"}))) == expected
+    counts = dict(re.findall(r'data-category-count="(\d+)">(\d+)<', page_of(client, {"township": "溧东镇"})))
+    assert counts == {Category.MARTYR_FAMILY: "1", Category.DISABLED: "1"}
+
+
+def test_a_full_id_search_reads_the_id_index_only(client, office, roster):
+    client.force_login(office)
+    number = roster["王建华"].id_number
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(LIST, {"q": number})
+    assert names_on(response.content.decode()) == {"王建华"}
+    people_queries = [q["sql"] for q in queries.captured_queries if "beneficiaries_beneficiary" in q["sql"]]
+    assert people_queries and not any('"name" LIKE' in sql for sql in people_queries)

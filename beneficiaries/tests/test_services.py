@@ -11,7 +11,9 @@ from beneficiaries.constants import AccessKind, AwardLevel, Category, ChangeKind
 from beneficiaries.models import AccessLog, Award, Beneficiary, Entitlement, StatusChange
 from beneficiaries.services import (
     STALE_MESSAGE,
+    RowErrors,
     award_add,
+    beneficiaries_create_many,
     beneficiary_check,
     beneficiary_create,
     beneficiary_update,
@@ -139,6 +141,78 @@ def test_two_overlapping_entitlements_in_one_create_save_nothing(township, offic
             created_by=office,
         )
     assert not Beneficiary.objects.exists()
+
+
+def test_a_batch_creates_people_entitlements_add_events_and_history_in_one_go(
+    township, village, other_township, office, django_assert_max_num_queries
+):
+    rows = [
+        {
+            "name": "李秀英",
+            "id_number": new_id("32048119580301002").lower(),
+            "township": township,
+            "village": village,
+            "bank_account": "6228 4804 0256 4890",
+            "entitlements": [disabled()],
+        },
+        {
+            "name": "欧阳 明",
+            "id_number": new_id("32048119500101001"),
+            "township": other_township,
+            "entitlements": [{"category": Category.DEMOBILIZED, "start_on": datetime.date(2012, 5, 1)}],
+        },
+    ]
+    rows += [
+        {"name": f"对象{n}", "id_number": new_id(f"32048119700101{n:03d}"), "township": township} for n in range(30)
+    ]
+    with django_assert_max_num_queries(12):
+        people = beneficiaries_create_many(rows=rows, created_by=office)
+    assert Beneficiary.objects.count() == 32
+    first, second = (Beneficiary.objects.get(pk=p.pk) for p in people[:2])
+    assert (first.sex, first.birth_date, first.name_initials) == ("女", datetime.date(1958, 3, 1), "lxy")
+    assert (first.bank_account, first.village, first.status, first.status_since) == (
+        "6228480402564890",
+        village,
+        Status.ACTIVE,
+        TODAY,
+    )
+    assert (second.sex, second.name_initials, second.township) == ("男", "oym", other_township)
+    assert first.entitlements.get().grade == 5
+    assert second.entitlements.get().category == Category.DEMOBILIZED
+    assert list(StatusChange.objects.values_list("beneficiary", "kind", "effective_on", "recorded_by")[:2]) == [
+        (first.pk, ChangeKind.ADD, TODAY, office.pk),
+        (second.pk, ChangeKind.ADD, TODAY, office.pk),
+    ]
+    assert StatusChange.objects.filter(kind=ChangeKind.ADD).count() == 32
+    assert [(h.history_type, h.history_user) for h in first.history.all()] == [("+", office)]
+    assert first.entitlements.get().history.get().history_user == office
+
+
+def test_a_batch_with_bad_rows_names_each_and_saves_nothing(person, township, office):
+    rows = [
+        {"name": "李秀英", "id_number": new_id(), "township": township, "entitlements": [disabled()]},
+        {"name": "另一人", "id_number": person.id_number, "township": township},
+        {
+            "name": "赵大",
+            "id_number": new_id("32048119600101003"),
+            "township": township,
+            "entitlements": [disabled(nature=DisabilityNature.ILLNESS, grade=8)],
+        },
+        {
+            "name": "钱二",
+            "id_number": new_id("32048119600101004"),
+            "township": township,
+            "entitlements": [disabled(), disabled(start_on=datetime.date(2021, 1, 1))],
+        },
+    ]
+    with pytest.raises(RowErrors) as error:
+        beneficiaries_create_many(rows=rows, created_by=office)
+    assert sorted(error.value.rows) == [1, 2, 3]
+    assert "已登记" in error.value.rows[1].message_dict["id_number"][0]
+    assert error.value.rows[2].message_dict["grade"] == ["因病致残七至十级不享受残疾抚恤金。"]
+    assert "时间不能重叠" in error.value.rows[3].message_dict["start_on"][0]
+    assert list(Beneficiary.objects.all()) == [person]
+    assert not StatusChange.objects.exists()
 
 
 def test_it_refuses_a_future_effective_date(township, office):

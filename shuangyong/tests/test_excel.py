@@ -1,3 +1,4 @@
+import datetime
 import io
 import zipfile
 
@@ -210,6 +211,44 @@ def test_it_leaves_ordinary_values_alone():
 def test_a_written_sheet_reads_back_unchanged():
     content = excel.write_workbook([excel.Sheet(title="名单", header=list(COLUMNS), rows=[[f, 1] for f in FORMULAS])])
     assert [record["name"] for _, record in read_all(upload(content))] == [f.strip() for f in FORMULAS]
+
+
+def test_it_writes_each_kind_of_value_with_its_format():
+    row = [" 前后有空格 ", "a & <b>", 12, 1.5, True, datetime.date(2025, 1, 31), datetime.datetime(2025, 1, 31, 8, 30)]
+    content = excel.write_workbook(
+        [
+            excel.Sheet(
+                title="名单",
+                header=["文字", "身份证号", "整数", "小数", "是否", "日期", "时间"],
+                rows=[row],
+                text_columns=[2],
+            )
+        ]
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["名单"]
+    header, cells = sheet[1], sheet[2]
+    # Excel keeps dates as date-times; openpyxl reads a date back at midnight.
+    assert [cell.value for cell in cells] == [*row[:5], datetime.datetime(2025, 1, 31), row[6]]
+    assert [cell.number_format for cell in cells] == [
+        "General",
+        "@",
+        "General",
+        "General",
+        "General",
+        "yyyy-mm-dd",
+        "yyyy-mm-dd hh:mm",
+    ]
+    assert all(cell.font.b for cell in header) and header[1].number_format == "General"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].number_format == "@"
+
+
+def test_a_long_sheet_is_written_with_every_row():
+    rows = ([f"对象{n}", n, datetime.date(2020, 1, 1) + datetime.timedelta(days=n)] for n in range(3000))
+    content = excel.write_workbook([excel.Sheet(title="名单", header=["姓名", "序号", "日期"], rows=rows)])
+    values = list(openpyxl.load_workbook(io.BytesIO(content), read_only=True)["名单"].values)
+    assert len(values) == 3001
+    assert values[-1] == ("对象2999", 2999, datetime.datetime(2028, 3, 18))
 
 
 def test_it_sends_a_workbook_with_a_chinese_file_name():
