@@ -3,7 +3,7 @@ import mimetypes
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from shuangyong.lib.forms import add_service_errors
 from shuangyong.lib.idcard import validate_id_number
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.pdf import pdf_response, render_pdf
+from shuangyong.lib.uploads import private_file_response
 from units.constants import Role, UnitKind
 from units.models import Unit
 from units.permissions import in_scope, scope_q
@@ -290,17 +291,13 @@ def change_document(request, pk):
     change = get_object_or_404(StatusChange.objects.visible_to(request.user), pk=pk)
     if not change.document:
         raise Http404
-    try:
-        handle = change.document.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
     content_type = mimetypes.guess_type(change.document.name)[0] or "application/octet-stream"
-    response = FileResponse(
-        handle, as_attachment=True, filename=change.document_name or "证明材料", content_type=content_type
+    return private_file_response(
+        change.document.name,
+        filename=change.document_name or "证明材料",
+        content_type=content_type,
+        storage=change.document.storage,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # Transfers between counties

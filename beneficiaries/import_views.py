@@ -2,8 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 from shuangyong.lib.excel import XLSX_CONTENT_TYPE, check_workbook, workbook_response
 from shuangyong.lib.jobs import job_start
 from shuangyong.lib.pagination import paginate
+from shuangyong.lib.uploads import private_file_response
 from units.constants import JobStatus
 from units.models import Job
 
@@ -149,13 +149,8 @@ def beneficiary_export_download(request, pk):
     if job.params.get("unmasked") and not can_reveal(request.user):
         raise PermissionDenied
     name = job.result.get("file", "")
-    if not name or not default_storage.exists(name):
+    if not name:
         raise Http404
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        as_attachment=True,
-        filename=job.result.get("filename", "优抚对象名册.xlsx"),
-        content_type=XLSX_CONTENT_TYPE,
+    return private_file_response(
+        name, filename=job.result.get("filename", "优抚对象名册.xlsx"), content_type=XLSX_CONTENT_TYPE
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

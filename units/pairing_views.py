@@ -1,13 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from shuangyong.lib.forms import add_service_errors
 from shuangyong.lib.pagination import paginate
+from shuangyong.lib.uploads import private_file_response
 
 from . import selectors, services
 from .forms import AgreementForm, PairingEndForm, PairingFilterForm, PairingForm, PairingGoalsForm
@@ -164,13 +165,9 @@ def pairing_edit(request, pk):
 def agreement_file(request, pk):
     """Send an agreement file to someone who may see its pairing; files never have a public URL."""
     agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=pk)
-    try:
-        handle = agreement.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
-    response = FileResponse(
-        handle, as_attachment=True, filename=agreement.original_name, content_type=agreement.content_type
+    return private_file_response(
+        agreement.file.name,
+        filename=agreement.original_name,
+        content_type=agreement.content_type,
+        storage=agreement.file.storage,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

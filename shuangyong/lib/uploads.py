@@ -5,6 +5,8 @@ import uuid
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 
 # kind -> (content type, label)
 KINDS = {
@@ -92,3 +94,16 @@ def original_name(uploaded_file, max_length=200):
     if dot and len(ext) < 10:
         return stem[: max_length - len(ext) - 1] + "." + ext
     return name[:max_length]
+
+
+def private_file_response(name, *, filename, content_type, storage=None):
+    """Send a stored file as a download to a caller who has already checked access; 404 when it is gone."""
+    storage = storage or default_storage
+    try:
+        handle = storage.open(name, "rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
