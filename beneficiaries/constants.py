@@ -93,3 +93,102 @@ class AccessKind(models.TextChoices):
     REVEAL_BANK = "reveal_bank", "查看完整银行账号"
     EXPORT_UNMASKED = "export_unmasked", "导出未脱敏名册"
     FOREIGN_ID = "foreign_id", "录入外县已登记的身份证号"
+
+
+class DeathCause(models.TextChoices):
+    ILLNESS = "illness", "病故"
+    OLD_WOUND = "old_wound", "旧伤复发"
+    OTHER = "other", "其他原因"
+
+
+# Payments
+
+
+class PaymentKind(models.TextChoices):
+    PENSION = "pension", "定期抚恤金"
+    DISABILITY = "disability", "残疾抚恤金"
+    LIVING = "living", "定期生活补助"
+    CONSCRIPT = "conscript", "义务兵家庭优待金"
+    NURSING = "nursing", "护理费"
+    AWARD = "award", "立功奖励"
+    CONDOLENCE = "condolence", "慰问金"
+    FUNERAL = "funeral", "丧葬补助"
+    LUMP_SUM = "lump_sum", "一次性抚恤金"
+    HARDSHIP = "hardship", "困难补助"
+    OTHER = "other", "其他"
+
+
+# Kinds paid by the month or year in batches; each (person, kind, month) is covered once.
+REGULAR_KINDS = [
+    PaymentKind.PENSION,
+    PaymentKind.DISABILITY,
+    PaymentKind.LIVING,
+    PaymentKind.CONSCRIPT,
+    PaymentKind.NURSING,
+]
+# Kinds paid once for a reason; each (person, kind, reference) is paid once.
+ONE_OFF_KINDS = [kind for kind in PaymentKind.values if kind not in REGULAR_KINDS]
+
+# The regular kind each category is normally paid; a missing standard for these is an exception.
+CATEGORY_KIND = {
+    Category.MARTYR_FAMILY: PaymentKind.PENSION,
+    Category.DUTY_DEATH_FAMILY: PaymentKind.PENSION,
+    Category.ILLNESS_DEATH_FAMILY: PaymentKind.PENSION,
+    Category.DISABLED: PaymentKind.DISABILITY,
+    Category.ILL_RETURNED: PaymentKind.LIVING,
+    Category.WAR_VETERAN: PaymentKind.LIVING,
+    Category.DEMOBILIZED: PaymentKind.LIVING,
+    Category.RURAL_VETERAN_60: PaymentKind.LIVING,
+    Category.CONSCRIPT_FAMILY: PaymentKind.CONSCRIPT,
+}
+
+
+class Basis(models.TextChoices):
+    MONTH = "month", "每月"
+    YEAR = "year", "每年"
+    SERVICE_YEAR = "service_year", "每服役一年每月"
+    ONCE = "once", "一次性"
+
+
+# Variants of a standard: the service area for 优待金, the award level for 立功奖励.
+VARIANT_CHOICES = [
+    (ServiceArea.TIBET.value, "进藏"),
+    (ServiceArea.XINJIANG.value, "新疆"),
+    (ServiceArea.HARDSHIP.value, "艰苦边远地区"),
+    *AwardLevel.choices,
+]
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    APPROVED = "approved", "已审批"
+    PAID = "paid", "已发放"
+
+
+class PayMethod(models.TextChoices):
+    CARD = "card", "打卡"
+    PASSBOOK = "passbook", "存折"
+    CASH = "cash", "现金"
+
+
+class ExceptionReason(models.TextChoices):
+    NO_ACCOUNT = "no_account", "无银行账号"
+    SUSPENDED = "suspended", "中止"
+    HELD = "held", "停发"
+    DIED = "died", "已死亡"
+    CANCELLED = "cancelled", "已注销"
+    NO_STANDARD = "no_standard", "无适用标准"
+    TRANSFERRED = "transferred", "已迁出"
+    PAID_BY_OTHER = "paid_by_other", "由原县发放"
+
+
+class RecoveryStatus(models.TextChoices):
+    OPEN = "open", "待追回"
+    SETTLED = "settled", "已结清"
+
+
+class SettleMethod(models.TextChoices):
+    OFFSET = "offset", "抵扣丧葬补助"
+    REFUND = "refund", "本人或家属退回"
+    DEDUCT = "deduct", "从后续待遇中扣回"
+    WRITE_OFF = "write_off", "经批准核销"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("units/", include("units.urls")),
     path("accounts/", include("units.account_urls")),
     path("beneficiaries/", include("beneficiaries.urls")),
+    path("payments/", include("beneficiaries.payment_urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
