@@ -24,6 +24,7 @@ django.setup()
 logging.getLogger("shuangyong.security").setLevel(logging.WARNING)
 warnings.filterwarnings("ignore", message="No directory at")
 
+import payments  # noqa: E402
 import registry  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -129,7 +130,7 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--parts", default="units,registry,import,export")
+    parser.add_argument("--parts", default="units,registry,import,export,payments")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
 
@@ -141,6 +142,9 @@ def main():
     timed = [(*page, None) for page in pages(root)] if "units" in parts else []
     if "registry" in parts:
         timed += registry.pages(root)
+    if "payments" in parts:
+        payments.prepare(root, args.profile)
+        timed += payments.pages(root)
     for label, user, url, target, data in timed:
         if user.pk not in clients:
             clients[user.pk] = Client()
@@ -153,6 +157,9 @@ def main():
         results += registry.import_results(root)
     if "export" in parts:
         results += registry.export_results(args.profile)
+    if "payments" in parts:
+        results += payments.summary_results(root, requests=args.requests, warmup=args.warmup)
+        results += payments.batch_results(root)
     print(json.dumps({"vendor": connection.vendor, "results": results}, ensure_ascii=False))
 
 

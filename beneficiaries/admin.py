@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Beneficiary
+from .models import Beneficiary, Standard
 
 
 @admin.register(Beneficiary)
@@ -12,6 +12,35 @@ class BeneficiaryAdmin(admin.ModelAdmin):
     list_select_related = ["township", "village"]
     list_per_page = 50
     search_fields = ["name", "=id_number"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Standard)
+class StandardAdmin(admin.ModelAdmin):
+    """Read-only: standards change through the standards page, which refuses overlaps and keeps raises linked."""
+
+    list_display = [
+        "kind",
+        "category",
+        "grade",
+        "nature",
+        "variant",
+        "amount",
+        "unit",
+        "effective_from",
+        "effective_to",
+    ]
+    list_filter = ["kind", "category"]
+    list_select_related = ["unit"]
+    list_per_page = 50
 
     def has_add_permission(self, request):
         return False

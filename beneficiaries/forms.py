@@ -12,6 +12,7 @@ from .constants import (
     AwardLevel,
     Category,
     ChangeKind,
+    DeathCause,
     DisabilityGrade,
     DisabilityNature,
     ServiceArea,
@@ -459,7 +460,7 @@ class ChangeForm(forms.Form):
         self.fields["reason"].label = {
             ChangeKind.CORRECTION: "更正原因",
             ChangeKind.REGRADE: "评定文件",
-            ChangeKind.DEATH: "死亡原因",
+            ChangeKind.DEATH: "情况说明",
         }.get(kind, "原因")
         if kind in (ChangeKind.SUSPEND, ChangeKind.HOLD, ChangeKind.CANCEL, ChangeKind.CORRECTION):
             self.fields["reason"].required = True
@@ -479,6 +480,13 @@ class ChangeForm(forms.Form):
             )
         if kind == ChangeKind.CONFIRM:
             self.fields["year"] = forms.IntegerField(label="确认年度", min_value=2000, max_value=2100)
+        if kind == ChangeKind.DEATH:
+            self.fields["death_cause"] = forms.ChoiceField(
+                label="死亡原因",
+                choices=[("", "请选择"), *DeathCause.choices],
+                help_text="决定丧葬补助：残疾军人病故发12个月残疾抚恤金；因战因公致残者旧伤复发死亡按因公牺牲对待。",
+                error_messages={"required": "请选择死亡原因。", "invalid_choice": "请选择死亡原因。"},
+            )
         if kind == ChangeKind.CORRECTION:
             self.fields["corrects"] = ChangeEventChoiceField(
                 label="更正的异动", queryset=corrects, empty_label="请选择"
@@ -493,7 +501,17 @@ class ChangeForm(forms.Form):
                 help_text="选择本系统内的县（区）后，由迁入地双拥办接收；本县当年发放至12月，迁入地自次年1月起发放。",
             )
         self.order_fields(
-            ["kind", "corrects", "entitlement", "new_grade", "new_nature", "year", "to_county", "effective_on"]
+            [
+                "kind",
+                "corrects",
+                "entitlement",
+                "new_grade",
+                "new_nature",
+                "year",
+                "to_county",
+                "death_cause",
+                "effective_on",
+            ]
         )
         for name, field in self.fields.items():
             if name in ("entitlement", "corrects", "to_county"):

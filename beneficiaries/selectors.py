@@ -4,16 +4,38 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Case, Count, F, Max, Min, Prefetch, Q, Sum, Value, When
+from django.db.models.functions import ExtractYear
 
 from shuangyong.lib.idcard import mask_bank_account, mask_id_number, normalize_id_number
+from shuangyong.lib.money import ZERO, format_yuan, plain_yuan
 from units.constants import Role, UnitKind
 from units.models import Unit
 from units.permissions import scope_q
 from units.selectors import account_queryset
 
-from .constants import Category, ChangeKind, Status, TransferStatus
-from .models import AccessLog, Beneficiary, Entitlement, StatusChange, Transfer
+from .constants import (
+    ONE_OFF_KINDS,
+    REGULAR_KINDS,
+    Basis,
+    BatchStatus,
+    Category,
+    ChangeKind,
+    ExceptionReason,
+    PaymentKind,
+    Status,
+    TransferStatus,
+)
+from .models import (
+    AccessLog,
+    BatchException,
+    Beneficiary,
+    Entitlement,
+    Payment,
+    PaymentBatch,
+    StatusChange,
+    Transfer,
+)
 from .privacy import REVEAL_PERMISSION
 
 # List and person page
@@ -432,4 +454,466 @@ def notice_rows(*, village, on):
         .exclude(status__in=[Status.TRANSFERRED, Status.CANCELLED, Status.DECEASED])
         .prefetch_related(Prefetch("entitlements", queryset=current, to_attr="current_entitlements"))
         .order_by("name", "pk")
+    )
+
+
+# Payments
+
+KIND_LABELS = dict(PaymentKind.choices)
+CATEGORY_LABELS = dict(Category.choices)
+NO_CATEGORY_LABEL = "未分类"
+# Money counts as paid out once its batch is marked paid; one-offs and imported history carry no batch.
+PAID_Q = Q(batch__isnull=True) | Q(batch__status=BatchStatus.PAID)
+PENDING_Q = Q(batch__status__in=[BatchStatus.DRAFT, BatchStatus.APPROVED])
+
+
+def span_months(first, last):
+    """Count the months from `first` to `last`, both included."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def category_label(code):
+    return CATEGORY_LABELS.get(code, code) if code else NO_CATEGORY_LABEL
+
+
+def _scoped_payments(user):
+    # Same rows as Payment.objects.visible_to(user), without joining the units table for every aggregate.
+    return Payment.objects.filter(township__in=Unit.objects.filter(scope_q(user, "path")).values("pk"))
+
+
+def batch_filter(*, user, year=None, kind="", status=""):
+    """Return the batches a user may see, newest span first."""
+    batches = PaymentBatch.objects.visible_to(user).select_related("unit")
+    if year:
+        batches = batches.filter(first_month__year=year)
+    if kind:
+        batches = batches.filter(kind=kind)
+    if status:
+        batches = batches.filter(status=status)
+    return batches.order_by("-first_month", "-last_month", "kind", "-pk")
+
+
+def batch_years(*, user):
+    """Return the years that have batches the user may see, newest first."""
+    return sorted(
+        {month.year for month in PaymentBatch.objects.visible_to(user).values_list("first_month", flat=True)},
+        reverse=True,
+    )
+
+
+def batch_page_totals(batches):
+    """Set `people` and `amount` (counted rows) on each batch of a page, in one query."""
+    batches = list(batches)
+    rows = (
+        Payment.objects.counted()
+        .filter(batch__in=[batch.pk for batch in batches])
+        .order_by()
+        .values("batch_id")
+        .annotate(people=Count("beneficiary", distinct=True), amount=Sum("amount"))
+    )
+    totals = {row["batch_id"]: row for row in rows}
+    for batch in batches:
+        row = totals.get(batch.pk, {})
+        batch.people = row.get("people", 0)
+        batch.amount = row.get("amount") or ZERO
+    return batches
+
+
+# The lines of a batch's totals, in the order a summary states them.
+LINE_REGULAR, LINE_HELD, LINE_BACKPAY, LINE_REISSUE = "regular", "held", "backpay", "reissue"
+LINE_ORDER = [LINE_REGULAR, LINE_HELD, LINE_BACKPAY, LINE_REISSUE]
+LINE_SUFFIX = {
+    LINE_REGULAR: "",
+    LINE_HELD: "（停发恢复后补发以前月份）",
+    LINE_BACKPAY: "（补发）",
+    LINE_REISSUE: "（退回款重发）",
+}
+
+
+def _line_text(*, label, people, count, rate, amount, span):
+    if count == people:
+        figures = f"{people}人 × {plain_yuan(rate)}"
+    elif span > 1 and count == people * span:
+        figures = f"{people}人 × {plain_yuan(rate)} × {span}个月"
+    else:
+        figures = f"{people}人 共{count}笔 × {plain_yuan(rate)}"
+    return f"{label} {figures} = {format_yuan(amount)}"
+
+
+def batch_totals(*, batch):
+    """Return the batch's totals the way summaries state them: per category and rate, people × rate = amount.
+
+    {"rows": [{"category", "label", "line", "people", "count", "rate", "months", "amount", "text"}],
+     "people": n, "count": n, "amount": Decimal, "returned": {"count": n, "amount": Decimal}}.
+    `rate` is the amount of one row; `months` is set when every person has the same number of rows (one, or one
+    for each month of the span). Rows for months before the span (held while 停发), 补发 and re-issued returns
+    are lines of their own. Returned rows are left out of the totals and counted apart.
+    """
+    span = span_months(batch.first_month, batch.last_month)
+    payments = Payment.objects.filter(batch=batch).order_by()
+    counted = payments.counted().annotate(
+        line=Case(
+            When(reissue_of__isnull=False, then=Value(LINE_REISSUE)),
+            When(is_backpay=True, then=Value(LINE_BACKPAY)),
+            When(Q(month__lt=batch.first_month) & ~Q(standard__basis=Basis.YEAR), then=Value(LINE_HELD)),
+            default=Value(LINE_REGULAR),
+        )
+    )
+    groups = counted.values("line", "category", "amount").annotate(
+        people=Count("beneficiary", distinct=True), count=Count("pk"), total=Sum("amount")
+    )
+    category_order = {code: index for index, code in enumerate(Category.values)}
+    lines = []
+    for group in groups:
+        line, code = group["line"], group["category"]
+        count, people = group["count"], group["people"]
+        months = 1 if count == people else (span if count == people * span else None)
+        label = category_label(code) + LINE_SUFFIX[line]
+        lines.append(
+            {
+                "category": code,
+                "label": label,
+                "line": line,
+                "people": people,
+                "count": count,
+                "rate": group["amount"],
+                "months": months,
+                "amount": group["total"],
+                "text": _line_text(
+                    label=label,
+                    people=people,
+                    count=count,
+                    rate=group["amount"],
+                    amount=group["total"],
+                    span=span if line in (LINE_REGULAR, LINE_BACKPAY) else 1,
+                ),
+            }
+        )
+    lines.sort(key=lambda r: (LINE_ORDER.index(r["line"]), category_order.get(r["category"], 99), -r["rate"]))
+    overall = counted.aggregate(people=Count("beneficiary", distinct=True), count=Count("pk"), amount=Sum("amount"))
+    returned = payments.filter(returned_on__isnull=False).aggregate(count=Count("pk"), amount=Sum("amount"))
+    return {
+        "rows": lines,
+        "people": overall["people"],
+        "count": overall["count"],
+        "amount": overall["amount"] or ZERO,
+        "returned": {"count": returned["count"], "amount": returned["amount"] or ZERO},
+    }
+
+
+EXCEPTIONS_SHOWN = 30
+
+
+def batch_exceptions(*, batch, limit=EXCEPTIONS_SHOWN):
+    """Return the people listed beside a draft, grouped by reason: [{"reason", "label", "count", "people", "more"}]."""
+    counts = BatchException.objects.filter(batch=batch).order_by().values("reason").annotate(count=Count("pk"))
+    labels = dict(ExceptionReason.choices)
+    order = {code: index for index, code in enumerate(ExceptionReason.values)}
+    groups = []
+    for row in sorted(counts, key=lambda r: order.get(r["reason"], 99)):
+        shown = (
+            BatchException.objects.filter(batch=batch, reason=row["reason"])
+            .select_related("beneficiary__township")
+            .order_by("beneficiary__township__path", "beneficiary__name", "pk")[:limit]
+        )
+        shown = list(shown)
+        groups.append(
+            {
+                "reason": row["reason"],
+                "label": labels.get(row["reason"], row["reason"]),
+                "count": row["count"],
+                "people": shown,
+                "more": row["count"] - len(shown),
+            }
+        )
+    return groups
+
+
+def batch_rows(*, batch):
+    """Return the rows of a batch in roster order, with what a row of the batch page shows."""
+    return (
+        Payment.objects.filter(batch=batch)
+        .select_related("beneficiary", "township", "reissue")
+        .order_by("township__path", "beneficiary__name", "beneficiary_id", "month", "pk")
+    )
+
+
+def batch_roster(*, batch):
+    """Return one line per person of a batch (counted rows), in township and name order, for the bank file and 签领表.
+
+    Each line: beneficiary fields, township name, `categories` (codes), first and last month, rows, amount,
+    and how many of the rows are 补发, re-issues or annual amounts.
+    """
+    rows = (
+        Payment.objects.counted()
+        .filter(batch=batch)
+        .order_by()
+        .values(
+            "beneficiary_id",
+            "category",
+            "beneficiary__name",
+            "beneficiary__id_number",
+            "beneficiary__bank_name",
+            "beneficiary__bank_account",
+            "township__name",
+            "township__path",
+        )
+        .annotate(
+            amount=Sum("amount"),
+            count=Count("pk"),
+            first=Min("month"),
+            last=Max("month"),
+            backpay=Count("pk", filter=Q(is_backpay=True)),
+            reissue=Count("pk", filter=Q(reissue_of__isnull=False)),
+            annual=Count("pk", filter=Q(standard__basis=Basis.YEAR)),
+        )
+        .order_by("township__path", "beneficiary__name", "beneficiary_id", "category")
+    )
+    line = None
+    for row in rows.iterator(chunk_size=2000):
+        if line and line["beneficiary_id"] == row["beneficiary_id"]:
+            line["categories"].append(row["category"])
+            line["amount"] += row["amount"]
+            line["count"] += row["count"]
+            line["first"] = min(line["first"], row["first"])
+            line["last"] = max(line["last"], row["last"])
+            line["backpay"] += row["backpay"]
+            line["reissue"] += row["reissue"]
+            line["annual"] += row["annual"]
+            continue
+        if line:
+            yield line
+        line = {
+            "beneficiary_id": row["beneficiary_id"],
+            "name": row["beneficiary__name"],
+            "id_number": row["beneficiary__id_number"],
+            "bank_name": row["beneficiary__bank_name"],
+            "bank_account": row["beneficiary__bank_account"],
+            "township": row["township__name"],
+            "categories": [row["category"]],
+            "amount": row["amount"],
+            "count": row["count"],
+            "first": row["first"],
+            "last": row["last"],
+            "backpay": row["backpay"],
+            "reissue": row["reissue"],
+            "annual": row["annual"],
+        }
+    if line:
+        yield line
+
+
+def months_text(first, last, *, annual=False):
+    """'2026年3月', '2026年1—6月', '2025年11月—2026年2月'; an annual amount: '2026年度'."""
+    if annual and first.year == last.year:
+        return f"{first.year}年度"
+    if first == last:
+        return f"{first.year}年{first.month}月"
+    if first.year == last.year:
+        return f"{first.year}年{first.month}—{last.month}月"
+    return f"{first.year}年{first.month}月—{last.year}年{last.month}月"
+
+
+def ledger_filter(
+    *,
+    user,
+    kind="",
+    month_from=None,
+    month_to=None,
+    category="",
+    township=None,
+    backpay_only=False,
+    batch=None,
+    state="paid",
+):
+    """Return the ledger rows a user may see, narrowed by the ledger page's filters.
+
+    `state`: "paid" (batch marked paid, or no batch), "pending" (in a draft or approved batch) or "all".
+    Returned rows stay in the list; payment_totals leaves them out.
+    """
+    payments = _scoped_payments(user)
+    if kind:
+        payments = payments.filter(kind=kind)
+    if month_from:
+        payments = payments.filter(month__gte=month_from.replace(day=1))
+    if month_to:
+        payments = payments.filter(month__lte=month_to.replace(day=1))
+    if category:
+        payments = payments.filter(category=category)
+    if township:
+        payments = payments.filter(township=township)
+    if backpay_only:
+        payments = payments.filter(is_backpay=True)
+    if batch:
+        payments = payments.filter(batch=batch)
+    if state == "paid":
+        payments = payments.filter(PAID_Q)
+    elif state == "pending":
+        payments = payments.filter(PENDING_Q)
+    return payments
+
+
+def ledger_rows(*, payments):
+    return payments.select_related("beneficiary", "township", "batch").order_by(
+        "-month", "township__path", "beneficiary__name", "beneficiary_id", "kind", "pk"
+    )
+
+
+def payment_totals(*, payments):
+    """Return the totals of a filtered ledger by kind and by category, exact to the fen; returned rows do not count.
+
+    {"by_kind": [{"kind", "label", "people", "count", "amount"}], "by_category": [{"category", "label", ...}],
+     "people": n, "count": n, "amount": Decimal}
+    """
+    counted = payments.counted().order_by()
+    figures = {"people": Count("beneficiary", distinct=True), "count": Count("pk"), "amount": Sum("amount")}
+    kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
+    category_order = {code: index for index, code in enumerate(Category.values)}
+    by_kind = sorted(counted.values("kind").annotate(**figures), key=lambda r: kind_order.get(r["kind"], 99))
+    by_category = sorted(
+        counted.values("category").annotate(**figures), key=lambda r: category_order.get(r["category"], 99)
+    )
+    for row in by_kind:
+        row["label"] = KIND_LABELS.get(row["kind"], row["kind"])
+    for row in by_category:
+        row["label"] = category_label(row["category"])
+    overall = counted.aggregate(**figures)
+    return {
+        "by_kind": by_kind,
+        "by_category": by_category,
+        "people": overall["people"],
+        "count": overall["count"],
+        "amount": overall["amount"] or ZERO,
+    }
+
+
+def yearly_summary(*, user, year, unit=None):
+    """Return a year's payments in a jurisdiction per category × kind, with 补发 apart and one-offs by kind.
+
+    Counts paid, not returned rows whose month falls in the year (for an annual standard: the year it covers;
+    for a one-off: the month it was paid). `unit` narrows the user's jurisdiction to a unit inside it.
+    {"year", "unit", "regular": [{"category", "category_label", "kind", "kind_label", "people", "count", "amount",
+      "backpay_people", "backpay_amount", "total"}], "regular_kinds": [{"kind", "label", "people", "amount",
+      "backpay_people", "backpay_amount", "total"}], "one_offs": [{"kind", "label", "people", "count", "amount"}],
+     "regular_amount", "backpay_amount", "one_off_amount", "people", "amount"}
+    """
+    payments = (
+        _scoped_payments(user)
+        .counted()
+        .filter(PAID_Q, month__gte=datetime.date(year, 1, 1), month__lte=datetime.date(year, 12, 1))
+    )
+    if unit is not None:
+        payments = payments.filter(township__path__startswith=unit.path)
+    payments = payments.order_by()
+    figures = {"people": Count("beneficiary", distinct=True), "count": Count("pk"), "amount": Sum("amount")}
+    regular = payments.filter(kind__in=REGULAR_KINDS)
+    kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
+    category_order = {code: index for index, code in enumerate(Category.values)}
+
+    cells = {}
+    for row in regular.values("category", "kind", "is_backpay").annotate(**figures):
+        cell = cells.setdefault(
+            (row["category"], row["kind"]),
+            {
+                "category": row["category"],
+                "category_label": category_label(row["category"]),
+                "kind": row["kind"],
+                "kind_label": KIND_LABELS.get(row["kind"], row["kind"]),
+                "people": 0,
+                "count": 0,
+                "amount": ZERO,
+                "backpay_people": 0,
+                "backpay_amount": ZERO,
+            },
+        )
+        if row["is_backpay"]:
+            cell["backpay_people"], cell["backpay_amount"] = row["people"], row["amount"]
+        else:
+            cell["people"], cell["count"], cell["amount"] = row["people"], row["count"], row["amount"]
+    for cell in cells.values():
+        cell["total"] = cell["amount"] + cell["backpay_amount"]
+
+    kinds = {}
+    for row in regular.values("kind", "is_backpay").annotate(**figures):
+        entry = kinds.setdefault(
+            row["kind"],
+            {
+                "kind": row["kind"],
+                "label": KIND_LABELS.get(row["kind"], row["kind"]),
+                "people": 0,
+                "amount": ZERO,
+                "backpay_people": 0,
+                "backpay_amount": ZERO,
+            },
+        )
+        if row["is_backpay"]:
+            entry["backpay_people"], entry["backpay_amount"] = row["people"], row["amount"]
+        else:
+            entry["people"], entry["amount"] = row["people"], row["amount"]
+    for entry in kinds.values():
+        entry["total"] = entry["amount"] + entry["backpay_amount"]
+
+    one_offs = sorted(
+        payments.filter(kind__in=ONE_OFF_KINDS).values("kind").annotate(**figures),
+        key=lambda r: kind_order.get(r["kind"], 99),
+    )
+    for row in one_offs:
+        row["label"] = KIND_LABELS.get(row["kind"], row["kind"])
+    overall = payments.aggregate(**figures)
+    regular_kinds = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
+    return {
+        "year": year,
+        "unit": unit,
+        "regular": sorted(
+            cells.values(), key=lambda r: (category_order.get(r["category"], 99), kind_order.get(r["kind"], 99))
+        ),
+        "regular_kinds": regular_kinds,
+        "one_offs": one_offs,
+        "regular_amount": sum((r["amount"] for r in regular_kinds), ZERO),
+        "backpay_amount": sum((r["backpay_amount"] for r in regular_kinds), ZERO),
+        "one_off_amount": sum((r["amount"] for r in one_offs), ZERO),
+        "people": overall["people"],
+        "count": overall["count"],
+        "amount": overall["amount"] or ZERO,
+    }
+
+
+def payment_years(*, user):
+    """Return the years with payments the user may see, newest first (from the batches and the one-offs)."""
+    years = _scoped_payments(user).order_by().annotate(year=ExtractYear("month")).values_list("year", flat=True)
+    return sorted(set(years.distinct()), reverse=True)
+
+
+def person_payments(*, person, user=None):
+    """Return every payment of a person, newest first; with a user, only the rows in the user's jurisdiction."""
+    payments = Payment.objects.visible_to(user) if user is not None else Payment.objects.all()
+    return (
+        payments.filter(beneficiary=person)
+        .select_related("batch", "reissue", "reissue_of")
+        .order_by("-month", "-created_at", "-pk")
+    )
+
+
+def person_payment_years(*, payments):
+    """Return what a person was paid per year of the months covered (paid, not returned), newest first:
+    [{"year", "count", "amount"}]."""
+    rows = (
+        payments.counted()
+        .filter(PAID_Q)
+        .order_by()
+        .annotate(year=ExtractYear("month"))
+        .values("year")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+    )
+    return sorted(rows, key=lambda r: r["year"], reverse=True)
+
+
+def batches_awaiting_approval(*, user, limit=10):
+    """Return the generated drafts of the user's jurisdiction that the user, a 双拥办主任, may approve."""
+    return (
+        PaymentBatch.objects.editable_by(user)
+        .filter(status=BatchStatus.DRAFT, generated_at__isnull=False)
+        .exclude(created_by=user)
+        .exclude(generated_by=user)
+        .order_by("first_month", "pk")[:limit]
     )

@@ -23,6 +23,7 @@ from .constants import (
     AccessKind,
     Category,
     ChangeKind,
+    DeathCause,
     DisabilityNature,
     ServiceArea,
     Status,
@@ -90,6 +91,8 @@ REFUSAL = {
     ChangeKind.RESUME: "只有处于“中止”或“停发”状态的对象才能恢复，该对象当前为“{status}”。",
     ChangeKind.TRANSFER_IN: "只有已迁出的对象才能登记迁入，该对象当前为“{status}”。",
 }
+# 异动 after which draft pay for later months is dropped and paid rows become overpaid.
+PAY_STOP_KINDS = (ChangeKind.DEATH, ChangeKind.SUSPEND, ChangeKind.CANCEL, ChangeKind.TRANSFER_OUT)
 # Kinds recorded by their own service or at registration, not through change_record directly.
 INTERNAL_KINDS = {ChangeKind.ADD}
 
@@ -763,6 +766,8 @@ def _check_correction(person, changes, corrects):
         raise ValidationError({"corrects": "“新增”记录不能更正；登记有误请修改基本信息。"})
     if any(c.kind == ChangeKind.CORRECTION and c.corrects_id == corrects.pk for c in changes):
         raise ValidationError({"corrects": "该异动已被更正过。"})
+    if corrects.payments.exists() or corrects.recoveries.exists():
+        raise ValidationError({"corrects": "该异动已结算丧葬补助或登记追回，不能更正；请联系县（区）双拥办处理。"})
     transfer_out = Transfer.objects.filter(out_change=corrects).first()
     if transfer_out and transfer_out.status == TransferStatus.ACCEPTED:
         raise ValidationError({"corrects": "该迁出已被迁入地接收，不能更正。"})
@@ -826,6 +831,7 @@ def change_record(
     year=None,
     corrects=None,
     to_county=None,
+    death_cause="",
 ):
     """Record one 异动 and apply its effect on status and entitlements; refuse what makes no sense."""
     person = Beneficiary.objects.select_for_update().select_related("township").get(pk=beneficiary.pk)
@@ -864,6 +870,12 @@ def change_record(
         change.year = year
     if kind in (ChangeKind.SUSPEND, ChangeKind.HOLD, ChangeKind.CANCEL) and not reason:
         raise ValidationError({"reason": f"请填写{ChangeKind(kind).label}原因。"})
+    if death_cause:
+        if kind != ChangeKind.DEATH:
+            raise ValidationError({"death_cause": "只有登记死亡时才填写死亡原因。"})
+        if death_cause not in DeathCause.values:
+            raise ValidationError({"death_cause": "请选择死亡原因。"})
+        change.death_cause = death_cause
     change.full_clean(exclude=["beneficiary", "entitlement", "corrects", "recorded_by", "document"])
     if document:
         change.document_name = _store_upload(change, "document", document, error_field="document")
@@ -894,6 +906,10 @@ def _apply_change(person, change, *, year, to_county):
             status=TransferStatus.WITHDRAWN
         )
     _refresh_person(person)
+    if change.kind in PAY_STOP_KINDS:
+        from .payment_services import payments_after_stop  # payment_services imports this module
+
+        payments_after_stop(person=person, change=change)
     return change
 
 

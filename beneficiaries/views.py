@@ -13,7 +13,7 @@ from units.permissions import is_office
 from . import selectors
 from .constants import SERVING_MEMBER_CATEGORIES
 from .forms import AccessLogFilterForm, BeneficiaryFilterForm
-from .models import Beneficiary
+from .models import Beneficiary, PaymentBatch
 from .privacy import REVEAL_FIELDS, can_reveal, personal_data_reveal
 
 
@@ -76,6 +76,7 @@ def beneficiary_detail(request, pk):
         Beneficiary.objects.visible_to(request.user).select_related("township", "village"), pk=pk
     )
     can_edit = Beneficiary.objects.editable_by(request.user).filter(pk=person.pk).exists()
+    payments = selectors.person_payments(person=person, user=request.user)
     return render(
         request,
         "beneficiaries/detail.html",
@@ -89,6 +90,9 @@ def beneficiary_detail(request, pk):
             "can_reveal": can_reveal(request.user),
             "serving_member_categories": [c.value for c in SERVING_MEMBER_CATEGORIES],
             "today": timezone.localdate(),
+            "payments": payments,
+            "payment_years": selectors.person_payment_years(payments=payments),
+            "batch_links": PaymentBatch.objects.visible_to(request.user).exists(),
         },
     )
 

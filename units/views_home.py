@@ -2,8 +2,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from beneficiaries.selectors import batches_awaiting_approval
+
 from .models import Job
-from .permissions import memberships
+from .permissions import is_director, memberships
 from .selectors import scope_attention, scope_overview
 
 
@@ -16,6 +18,7 @@ def home(request):
             "overview": scope_overview(user=request.user),
             "attention": scope_attention(user=request.user, on=timezone.localdate()),
             "memberships": request.user.memberships.select_related("unit"),
+            "batches_to_approve": batches_awaiting_approval(user=request.user) if is_director(request.user) else [],
         },
     )
 

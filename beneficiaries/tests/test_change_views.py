@@ -310,6 +310,7 @@ def test_recording_a_death_in_march_shows_the_new_status(client, liaison, person
         {
             "kind": "death",
             "effective_on": "2026-03-05",
+            "death_cause": "illness",
             "reason": "病故",
             "document": SimpleUploadedFile("证明.pdf", PDF),
         },

@@ -66,7 +66,7 @@ def test_the_header_shows_the_person_with_masked_numbers(client, office, person)
         assert text in html, text
     assert person.id_number not in html
     assert person.bank_account not in html
-    assert "发放记录" not in html and "待接入" not in html
+    assert "待接入" not in html
 
 
 def test_entitlements_show_grade_document_dates_serving_member_and_awards(client, office, person, family_entitlement):

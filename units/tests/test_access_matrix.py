@@ -29,6 +29,12 @@ TARGETS = {
     "office_import": lambda f: [_office_import(f)],
     "office_export": lambda f: [_office_export(f)],
     "none": lambda f: [],
+    "standard": lambda f: [_standard(f).pk],
+    "raised_standard": lambda f: [_raised_standard(f).pk],
+    "batch": lambda f: [_batch(f).pk],
+    "paid_payment": lambda f: [_paid_payment(f).pk],
+    "death": lambda f: [_death(f).pk],
+    "recovery": lambda f: [_recovery(f).pk],
 }
 
 OK, NF, FORBID = 200, 404, 403
@@ -97,6 +103,32 @@ MATRIX = {
     "beneficiaries:import_confirm": ("post", "office_import", {**{p: NF for p in PERSONAS}, "office": 302}),
     "beneficiaries:export": ("get", "none", EVERYONE),
     "beneficiaries:export_download": ("get", "office_export", {**{p: NF for p in PERSONAS}, "office": OK}),
+    # Standards: the office edits, leaders read; the outsider's office keeps its own county's table.
+    "payments:standards": ("get", "none", {**IN_COUNTY_READ, "liaison": NF, "outsider": OK}),
+    "payments:standard_add": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "payments:standard_raise": ("get", "standard", OFFICE_ONLY),
+    "payments:backpay_add": ("get", "raised_standard", OFFICE_ONLY),
+    "payments:one_off_add": ("get", "person", OFFICE_ONLY),
+    # Batches are the county's: its office acts, its leaders read, a township liaison sees none.
+    "payments:batches": ("get", "none", EVERYONE),
+    "payments:batch_add": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "payments:batch": ("get", "batch", {**OFFICE_ONLY, "leader": OK}),
+    "payments:batch_generate": ("post", "batch", {**OFFICE_ONLY, "director": 302, "office": 302}),
+    "payments:batch_approve": ("post", "batch", {**OFFICE_ONLY, "director": 302, "office": 302}),
+    "payments:batch_paid": ("get", "batch", OFFICE_ONLY),
+    "payments:batch_bank_file": ("get", "batch", {**OFFICE_ONLY, "leader": OK}),
+    "payments:batch_sign_sheet": ("get", "batch", {**OFFICE_ONLY, "leader": OK}),
+    "payments:payment_return": ("get", "paid_payment", OFFICE_ONLY),
+    # The ledger and the summary show each user the rows of their own jurisdiction (possibly none).
+    "payments:ledger": ("get", "none", EVERYONE),
+    "payments:summary": ("get", "none", EVERYONE),
+    # Deaths, recoveries and the history import: the office acts; leaders and liaisons read the recoveries.
+    "payments:death_settle": ("get", "death", OFFICE_ONLY),
+    "payments:recoveries": ("get", "none", {**IN_COUNTY_READ, "outsider": OK}),
+    "payments:recovery": ("get", "recovery", OFFICE_ONLY),
+    "payments:death_check": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "payments:import": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "payments:import_template": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
 }
 
 
@@ -148,6 +180,99 @@ def _office_export(f):
     return Job.objects.create(
         kind=EXPORT_KIND, created_by=f["office"], status=JobStatus.DONE, result={"file": name, "filename": "名册.xlsx"}
     ).pk
+
+
+def _standard(f):
+    from decimal import Decimal
+
+    from beneficiaries.constants import Category, PaymentKind
+    from beneficiaries.standard_services import standard_create
+
+    return standard_create(
+        unit=f["township"].parent,
+        kind=PaymentKind.LIVING,
+        category=Category.DEMOBILIZED,
+        amount=Decimal("90"),
+        national_part=Decimal("60"),
+        effective_from=datetime.date(2025, 1, 1),
+        created_by=f["office"],
+    )
+
+
+def _raised_standard(f):
+    from decimal import Decimal
+
+    from beneficiaries.standard_services import standard_raise
+
+    return standard_raise(
+        standard=_standard(f),
+        amount=Decimal("140"),
+        national_part=Decimal("60"),
+        effective_from=datetime.date(2025, 8, 1),
+        document="",
+        created_by=f["office"],
+    )
+
+
+def _batch(f):
+    from beneficiaries.constants import PaymentKind
+    from beneficiaries.payment_services import batch_create
+
+    return batch_create(
+        unit=f["township"].parent,
+        kind=PaymentKind.DISABILITY,
+        first_month=datetime.date(2025, 3, 1),
+        last_month=datetime.date(2025, 3, 1),
+        created_by=f["office"],
+    )
+
+
+def _paid_payment(f):
+    from decimal import Decimal
+
+    from beneficiaries.constants import Category, PaymentKind, PayMethod
+    from beneficiaries.models import Payment
+
+    return Payment.objects.create(
+        beneficiary=f["person"],
+        township=f["township"],
+        kind=PaymentKind.DISABILITY,
+        category=Category.DISABLED,
+        month=datetime.date(2025, 3, 1),
+        rate=Decimal("1250"),
+        amount=Decimal("1250"),
+        paid_on=datetime.date(2025, 3, 20),
+        method=PayMethod.CARD,
+    )
+
+
+def _death(f):
+    from beneficiaries.constants import ChangeKind, DeathCause
+    from beneficiaries.services import change_record
+
+    return change_record(
+        beneficiary=f["person"],
+        kind=ChangeKind.DEATH,
+        effective_on=datetime.date(2025, 2, 10),
+        death_cause=DeathCause.ILLNESS,
+        recorded_by=f["office"],
+    )
+
+
+def _recovery(f):
+    from beneficiaries.constants import ChangeKind
+    from beneficiaries.recovery_services import overpayment_record
+    from beneficiaries.services import change_record
+
+    _paid_payment(f)
+    change = change_record(
+        beneficiary=f["person"],
+        kind=ChangeKind.CANCEL,
+        effective_on=datetime.date(2025, 1, 20),
+        reason="骗取待遇",
+        recorded_by=f["office"],
+    )
+    return overpayment_record(change=change, recorded_by=f["office"]).recovery
 
 
 # URLs that are not the portal's own pages.

@@ -18,7 +18,20 @@ from django.utils import timezone
 
 from beneficiaries.constants import ChangeKind, Status
 from beneficiaries.demo import PeopleMaker
-from beneficiaries.models import AccessLog, Award, Beneficiary, Entitlement, StatusChange, Transfer
+from beneficiaries.models import (
+    AccessLog,
+    Award,
+    BatchException,
+    Beneficiary,
+    Entitlement,
+    Payment,
+    PaymentBatch,
+    Recovery,
+    Standard,
+    StatusChange,
+    Transfer,
+)
+from beneficiaries.scale import build_payments
 from units.constants import GroupRole, Role, UnitKind
 from units.models import Agreement, GroupMember, LeadingGroup, Membership, Pairing, Unit, UserProfile
 from units.regions import division_table, significant_prefix
@@ -37,6 +50,7 @@ class Profile:
     attached: dict  # region kind -> {kind: count} of units hung directly under each such region
     seed: int
     people: int  # 优抚对象 spread over the townships and villages
+    payment_months: int  # months of paid batches up to last month (≈ 60,000 / 5,000,000 ledger rows)
 
 
 PROFILES = {
@@ -58,6 +72,7 @@ PROFILES = {
         },
         seed=2025,
         people=5_000,
+        payment_months=12,
     ),
     "province": Profile(
         name="province",
@@ -90,6 +105,7 @@ PROFILES = {
         },
         seed=2026,
         people=150_000,
+        payment_months=36,
     ),
 }
 
@@ -544,6 +560,12 @@ def wipe_people(people):
     """Raw-delete these people with everything that hangs on them (no history rows written)."""
     ids = people.values("pk")
     entitlements = Entitlement.objects.filter(beneficiary__in=ids).values("pk")
+    recoveries = Recovery.objects.filter(beneficiary__in=ids)
+    Recovery.payments.through.objects.filter(recovery__in=recoveries.values("pk"))._raw_delete(Recovery.objects.db)
+    Recovery.history.filter(beneficiary_id__in=ids)._raw_delete(Recovery.history.db)
+    recoveries._raw_delete(Recovery.objects.db)
+    BatchException.objects.filter(beneficiary__in=ids)._raw_delete(BatchException.objects.db)
+    Payment.objects.filter(beneficiary__in=ids)._raw_delete(Payment.objects.db)
     AccessLog.objects.filter(beneficiary__in=ids)._raw_delete(AccessLog.objects.db)
     Transfer.objects.filter(beneficiary__in=ids)._raw_delete(Transfer.objects.db)
     StatusChange.objects.filter(beneficiary__in=ids)._raw_delete(StatusChange.objects.db)
@@ -563,6 +585,13 @@ def wipe(profile):
     for root in scale_roots(profile):
         units = Unit.objects.filter(path__startswith=root.path)
         wipe_people(Beneficiary.objects.filter(township__in=units))
+        batches = PaymentBatch.objects.filter(unit__in=units)
+        BatchException.objects.filter(batch__in=batches.values("pk"))._raw_delete(BatchException.objects.db)
+        Payment.objects.filter(batch__in=batches.values("pk"))._raw_delete(Payment.objects.db)
+        PaymentBatch.history.filter(unit_id__in=units.values("pk"))._raw_delete(PaymentBatch.history.db)
+        batches._raw_delete(PaymentBatch.objects.db)
+        Standard.history.filter(unit_id__in=units.values("pk"))._raw_delete(Standard.history.db)
+        Standard.objects.filter(unit__in=units)._raw_delete(Standard.objects.db)
         pairings = Pairing.objects.filter(civil_unit__in=units) | Pairing.objects.filter(military_unit__in=units)
         pairing_ids = list(pairings.values_list("pk", flat=True))
         Agreement.objects.filter(pairing_id__in=pairing_ids).delete()
@@ -589,12 +618,18 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="先删除本规模已生成的数据再重新生成")
         parser.add_argument("--delete", action="store_true", help="只删除本规模已生成的数据")
         parser.add_argument("--password", default="", help="生成账号的密码（默认随机生成并打印）")
+        parser.add_argument(
+            "--payments-only", action="store_true", help="只为已生成、尚无发放记录的规模数据补充标准、批次和发放记录"
+        )
 
-    def handle(self, *args, profile, reset, delete, password, **options):
+    def handle(self, *args, profile, reset, delete, password, payments_only, **options):
         if settings.PRODUCTION:
             raise CommandError("生产环境（PRODUCTION=1）不能生成规模测试数据。")
         profile = PROFILES[profile]
         started = time.perf_counter()
+        if payments_only:
+            self.add_payments(profile)
+            return
         if reset or delete:
             removed = wipe(profile)
             self.stdout.write(f"已删除“{root_name(profile)}”的规模测试数据：{removed} 个单位。")
@@ -620,6 +655,9 @@ class Command(BaseCommand):
             generator.build_pairings()
             generator.build_users(password)
             generator.build_beneficiaries()
+            people_done = time.perf_counter()
+            payments = build_payments(scale_roots(profile).get(), months=profile.payment_months, log=self.stderr.write)
+        payments_elapsed = time.perf_counter() - people_done
         elapsed = time.perf_counter() - started
         counts = generator.counts
         self.stdout.write(
@@ -640,4 +678,25 @@ class Command(BaseCommand):
             self.stdout.write(f"  {counts[label]:>6}  {label}")
         for role in Role:
             self.stdout.write(f"  {counts[f'users: {role.label}']:>6}  账号（{role.label}）")
+        self.write_payments(payments, payments_elapsed)
         self.stdout.write(f"  账号用户名以 {usernames_prefix(profile)} 开头，密码：{password}")
+
+    def add_payments(self, profile):
+        root = scale_roots(profile).first()
+        if root is None:
+            raise CommandError(f"规模测试数据“{root_name(profile)}”不存在，请先生成。")
+        if Payment.objects.filter(township__path__startswith=root.path).exists():
+            raise CommandError(f"“{root_name(profile)}”已有发放记录。如需重新生成，请加 --reset。")
+        started = time.perf_counter()
+        with transaction.atomic():
+            payments = build_payments(root, months=profile.payment_months, log=self.stderr.write)
+        self.stdout.write(self.style.SUCCESS(f"已为“{root_name(profile)}”补充发放数据："))
+        self.write_payments(payments, time.perf_counter() - started)
+
+    def write_payments(self, counts, elapsed):
+        self.stdout.write(f"  {counts['发放记录']:>9,}  发放记录（用时 {elapsed:.1f} 秒），其中：")
+        for label in sorted(counts):
+            if label.startswith("发放记录："):
+                self.stdout.write(f"  {counts[label]:>9,}    {label.removeprefix('发放记录：')}")
+        self.stdout.write(f"  {counts['发放批次']:>9,}  发放批次（已发放）")
+        self.stdout.write(f"  {counts['抚恤补助标准']:>9,}  抚恤补助标准")
