@@ -4,9 +4,41 @@
 """
 
 import datetime
+import heapq
+import itertools
+from contextlib import contextmanager
 from decimal import Decimal
 
-from .constants import AwardLevel, Basis, Category, DisabilityNature, PaymentKind, ServiceArea
+from django.contrib.auth import get_user_model
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from .constants import (
+    AwardLevel,
+    Basis,
+    Category,
+    ChangeKind,
+    DeathCause,
+    DisabilityNature,
+    PaymentKind,
+    PayMethod,
+    ServiceArea,
+    Status,
+)
+from .models import Award, Beneficiary, Entitlement, Payment, PaymentBatch, Recovery, Standard, StatusChange
+from .payment_rules import add_months
+from .payment_services import (
+    backpay_batch_create,
+    backpay_generate,
+    batch_approve,
+    batch_create,
+    batch_generate,
+    batch_mark_paid,
+    payment_return,
+)
+from .recovery_services import death_settle
+from .services import beneficiary_update, change_record
+from .standard_services import one_off_pay, standard_create, standard_raise
 
 # National standards were last raised on 1 August; the demo's raise of 带病回乡 follows on 1 August 2025.
 STANDARDS_FROM = datetime.date(2024, 8, 1)
@@ -84,18 +116,21 @@ RAISE_ENTERED_MONTH = 10
 # ---- seed_demo ----------------------------------------------------------------------------------------
 DEMO_FIRST_MONTH = datetime.date(2025, 1, 1)
 STANDARDS_ENTERED = datetime.date(2024, 12, 16)
-RAISE_ENTERED = datetime.date(2025, 10, 20)  # the 1 August raise was announced in October
-DIED_ON = datetime.date(2025, 10, 18)  # a 三属 recipient; reported after the fourth quarter was paid
+RAISE_ENTERED = datetime.date(2025, RAISE_ENTERED_MONTH, 20)
+DIED_ON = datetime.date(2025, 10, 18)  # a 三属 recipient, reported after the fourth quarter was paid
 DEATH_REPORTED = datetime.date(2025, 11, 5)
 DEATH_SETTLED = datetime.date(2025, 11, 12)
 RETURNED_MONTH = datetime.date(2026, 3, 1)  # a card transfer of this month's 定期生活补助 comes back
 RETURNED_ON = datetime.date(2026, 3, 17)
 ACCOUNT_FIXED = datetime.date(2026, 3, 24)
 QUARTERLY_KINDS = [PaymentKind.PENSION, PaymentKind.DISABILITY, PaymentKind.NURSING]
+PENSION_CATEGORIES = [Category.MARTYR_FAMILY, Category.DUTY_DEATH_FAMILY, Category.ILLNESS_DEATH_FAMILY]
 FESTIVALS = [(datetime.date(2025, 1, 20), "2025春节慰问"), (datetime.date(2026, 2, 10), "2026春节慰问")]
 FESTIVAL_AMOUNT = Decimal(500)
-# Days of the month: the 干事 prepares and generates, the 主任 approves, the bank pays.
+NURSING_MAX_GRADE = 4
+# Days of the month: the 干事 prepares and generates a batch, the 主任 approves it, the bank pays it.
 PREPARED, APPROVED, PAID = 3, 6, 10
+SEPTEMBER_INTAKE = 9
 
 
 def aware(day, hour=10):
@@ -103,71 +138,89 @@ def aware(day, hour=10):
 
 
 @contextmanager
-def dated(day, hour=10):
-    """Date what the block writes as of `day`: the demo replays the office's work of 2025 and 2026 at once."""
-    started = timezone.now()
+def dated(day):
+    """Date what the block writes as of `day`: the demo replays a year and more of the office's work at once."""
+    histories = [model.history.model for model in (Beneficiary, Entitlement, Standard, PaymentBatch, Recovery)]
+    marks = {model: model.objects.aggregate(last=Max("pk"))["last"] or 0 for model in histories + list(STAMPED)}
     yield
-    when = aware(day, hour)
-    for model in (Beneficiary, Entitlement, Standard, PaymentBatch, Recovery):
-        model.history.filter(history_date__gte=started).update(history_date=when)
-    for model, field in STAMPED:
-        model.objects.filter(**{f"{field}__gte": started}).update(**{field: when})
+    when = aware(day)
+    for model in histories:
+        model.objects.filter(pk__gt=marks[model]).update(history_date=when)
+    for model, fields in STAMPED.items():
+        model.objects.filter(pk__gt=marks[model]).update(**dict.fromkeys(fields, when))
+    # Batches generated and approved on this day were created earlier.
+    PaymentBatch.objects.filter(generated_at__gt=when).update(generated_at=when)
+    PaymentBatch.objects.filter(approved_at__gt=when).update(approved_at=when)
 
 
-STAMPED = [
-    (Standard, "created_at"),
-    (PaymentBatch, "created_at"),
-    (PaymentBatch, "generated_at"),
-    (PaymentBatch, "approved_at"),
-    (Payment, "created_at"),
-    (StatusChange, "recorded_at"),
-    (Recovery, "created_at"),
-]
+# What the services stamp with the time of writing: the rows made on a day get that day.
+STAMPED = {
+    Standard: ["created_at"],
+    PaymentBatch: ["created_at"],
+    Payment: ["created_at"],
+    StatusChange: ["recorded_at"],
+    Recovery: ["created_at"],
+}
 
 
 class DemoPayments:
-    """Replay the county office's payments day by day, through the services the pages use."""
+    """Replay the county office's payments day by day through the services the pages use.
+
+    The 干事 (ganshi) enters the standards and prepares every batch, the 主任 (zhuren) approves it, and it is paid
+    by card: 定期生活补助 monthly, 定期抚恤金, 残疾抚恤金 and 护理费 by the quarter, 优待金 once a year before 八一.
+    This month's batch stays approved and next month's in draft, so that the pages show every state.
+    """
 
     def __init__(self, county, *, today):
         self.county, self.today = county, today
         users = {u.username: u for u in get_user_model().objects.filter(username__in=["ganshi", "zhuren"])}
         self.clerk, self.director = users["ganshi"], users["zhuren"]
-        self.steps = []  # (day, order, action)
+        self.queue = []  # (day, order, sequence, action)
+        self.sequence = itertools.count()
 
-    def at(self, day, action, order=0):
+    def at(self, day, action, *, order=0):
+        """Run action(day) on `day`, unless that is after today."""
         if day <= self.today:
-            self.steps.append((day, order, len(self.steps), action))
+            heapq.heappush(self.queue, (day, order, next(self.sequence), action))
 
     def run(self):
+        done = 0
         self.at(STANDARDS_ENTERED, self.enter_standards)
         this_month = self.today.replace(day=1)
         month = DEMO_FIRST_MONTH
         while month <= this_month:
             if month.month in (1, 4, 7, 10):
-                last = add_months(month, 2)
                 for kind in QUARTERLY_KINDS:
-                    self.batch(kind, month, last)
-            if month.month == CONSCRIPT_PAYMENT_MONTH - 1:
-                first = month.replace(month=1)
-                self.batch(PaymentKind.CONSCRIPT, first, first.replace(month=12), paid=month.replace(day=25))
+                    self.batch(kind, month, add_months(month, 2))
+            if month.month == CONSCRIPT_PAYMENT_MONTH:
+                # Paid before 八一; families of the September intake in a batch of their own.
+                prepared = add_months(month, -1).replace(day=PREPARED)
+                self.batch(PaymentKind.CONSCRIPT, month, month, prepared=prepared, paid=prepared.replace(day=25))
+            if month.month == SEPTEMBER_INTAKE and self.intake(month):
+                self.batch(PaymentKind.CONSCRIPT, month, month, prepared=month.replace(day=20))
             self.batch(PaymentKind.LIVING, month, month, pay=month < this_month)
             month = add_months(month, 1)
-        # Next month's list is prepared ahead and waits in draft.
         self.batch(PaymentKind.LIVING, month, month, prepared=self.today, approve=False)
-        self.at(RAISE_ENTERED, self.raise_and_backpay, order=1)
+        self.at(RAISE_ENTERED, self.raise_and_backpay)
         self.at(DEATH_REPORTED, self.death)
         self.at(DEATH_SETTLED, self.settle_death)
         self.at(RETURNED_ON, self.bank_return)
         self.at(ACCOUNT_FIXED, self.fix_account)
         for day, reference in FESTIVALS:
-            self.at(day, lambda reference=reference, day=day: self.festival(day, reference))
-        for award in Award.objects.filter(entitlement__beneficiary__township__parent=self.county):
-            self.at(award.awarded_on + datetime.timedelta(days=25), lambda award=award: self.award(award))
-        created = 0
-        for day, _, _, action in sorted(self.steps, key=lambda step: step[:3]):
+            self.at(day, lambda day, reference=reference: self.festival(day, reference))
+        awards = Award.objects.filter(
+            entitlement__beneficiary__township__parent=self.county, awarded_on__gte=STANDARDS_FROM
+        ).order_by("awarded_on", "pk")
+        for award in awards:
+            day = max(award.awarded_on + datetime.timedelta(days=25), DEMO_FIRST_MONTH.replace(day=15))
+            self.at(day, lambda day, award=award: self.award(award, day))
+        while self.queue:
+            day = self.queue[0][0]
             with dated(day):
-                created += action(day) or 0
-        return created
+                while self.queue and self.queue[0][0] == day:
+                    heapq.heappop(self.queue)[-1](day)
+                    done += 1
+        return done
 
     # ---- steps -------------------------------------------------------------------------------------
     def enter_standards(self, day):
@@ -182,29 +235,38 @@ class DemoPayments:
             )
 
     def batch(self, kind, first, last, *, paid=None, pay=True, approve=True, prepared=None):
-        """Prepare, generate, approve and pay one batch on its days; steps after today wait."""
-        prepared = prepared or first.replace(day=PREPARED)
-        approved = min(prepared.replace(day=APPROVED) if prepared.day < APPROVED else prepared, self.today)
-        paid = paid or first.replace(day=PAID)
-        holder = {}
+        """Prepare and generate a batch, approve it three days later, pay it on the 10th (steps after today wait)."""
+        prepared = min(prepared or first.replace(day=PREPARED), self.today)
+        approved = min(prepared + datetime.timedelta(days=APPROVED - PREPARED), self.today)
+        paid = paid or max(first.replace(day=PAID), prepared + datetime.timedelta(days=PAID - PREPARED))
+        made = {}
 
         def generate(day):
-            holder["batch"] = batch_create(
+            made["batch"] = batch_create(
                 unit=self.county, kind=kind, first_month=first, last_month=last, created_by=self.clerk
             )
-            return batch_generate(batch=holder["batch"], generated_by=self.clerk)["created"]
+            batch_generate(batch=made["batch"], generated_by=self.clerk)
 
-        self.at(min(prepared, self.today), generate)
+        self.at(prepared, generate)
         if approve:
-            self.at(approved, lambda day: batch_approve(batch=holder["batch"], approved_by=self.director) and 0)
+            self.at(approved, lambda day: batch_approve(batch=made["batch"], approved_by=self.director))
         if approve and pay:
-            self.at(paid, lambda day: self._paid(holder["batch"], day))
+            self.at(paid, lambda day: self.mark_paid(made["batch"], day))
 
-    def _paid(self, batch, day):
+    def intake(self, month):
+        """Tell whether families of servicemen who enlisted in that month are registered."""
+        return Entitlement.objects.filter(
+            beneficiary__township__parent=self.county,
+            category=Category.CONSCRIPT_FAMILY,
+            start_on__gte=month,
+            start_on__lt=add_months(month, 1),
+        ).exists()
+
+    def mark_paid(self, batch, day):
         batch_mark_paid(batch=batch, paid_on=day, method=PayMethod.CARD, paid_by=self.clerk)
 
     def raise_and_backpay(self, day):
-        """Raise 带病回乡 from 1 August, then pay the difference for the months already paid."""
+        """Raise 带病回乡 from 1 August, then pay the difference for the months already paid at the old rate."""
         old = Standard.objects.get(unit=self.county, effective_to__isnull=True, **RAISED)
         raised = standard_raise(
             standard=old,
@@ -216,21 +278,18 @@ class DemoPayments:
             created_by=self.clerk,
         )
         batch = backpay_batch_create(unit=self.county, standard=raised, created_by=self.clerk)
-        created = backpay_generate(batch=batch, generated_by=self.clerk)["created"]
-        approved = day + datetime.timedelta(days=2)
-        paid = day + datetime.timedelta(days=8)
-        self.at(approved, lambda day: batch_approve(batch=batch, approved_by=self.director) and 0)
-        self.at(paid, lambda day: self._paid(batch, day))
-        return created
+        backpay_generate(batch=batch, generated_by=self.clerk)
+        self.at(day + datetime.timedelta(days=2), lambda day: batch_approve(batch=batch, approved_by=self.director))
+        self.at(day + datetime.timedelta(days=8), lambda day: self.mark_paid(batch, day))
 
-    def _dying(self):
-        """The 三属 recipient who dies: the first, by ID number, with no 异动 after the day of death."""
+    def dying(self):
+        """The 三属 recipient who dies: the first by ID number with no 异动 after the day of death."""
         later = StatusChange.objects.filter(effective_on__gt=DIED_ON).values("beneficiary")
         return (
             Beneficiary.objects.filter(
                 township__parent=self.county,
                 status=Status.ACTIVE,
-                entitlements__category__in=[c for c, k in CATEGORY_KIND.items() if k == PaymentKind.PENSION],
+                entitlements__category__in=PENSION_CATEGORIES,
                 entitlements__start_on__lt=DEMO_FIRST_MONTH,
             )
             .exclude(pk__in=later)
@@ -239,9 +298,8 @@ class DemoPayments:
         )
 
     def death(self, day):
-        person = self._dying()
         change_record(
-            beneficiary=person,
+            beneficiary=self.dying(),
             kind=ChangeKind.DEATH,
             effective_on=DIED_ON,
             death_cause=DeathCause.ILLNESS,
@@ -250,16 +308,19 @@ class DemoPayments:
         )
 
     def settle_death(self, day):
+        """The 丧葬补助 (6 months of 定期抚恤金), less the two months paid after the death."""
         change = StatusChange.objects.get(
             kind=ChangeKind.DEATH, effective_on=DIED_ON, beneficiary__township__parent=self.county
         )
-        plan = death_settle(change=change, settled_by=self.clerk, paid_on=day, method=PayMethod.CARD)
-        return len(plan.created)
+        death_settle(change=change, settled_by=self.clerk, paid_on=day, method=PayMethod.CARD)
 
     def bank_return(self, day):
         row = (
             Payment.objects.filter(
-                batch__unit=self.county, kind=PaymentKind.LIVING, month=RETURNED_MONTH, beneficiary__status=Status.ACTIVE
+                batch__unit=self.county,
+                kind=PaymentKind.LIVING,
+                month=RETURNED_MONTH,
+                beneficiary__status=Status.ACTIVE,
             )
             .order_by("beneficiary__id_number")
             .first()
@@ -267,33 +328,54 @@ class DemoPayments:
         payment_return(payment=row, returned_on=day, reason="账户已销户，银行退回", user=self.clerk)
 
     def fix_account(self, day):
+        """The family brings the new card; the next 定期生活补助 batch re-issues the returned month."""
         person = Payment.objects.get(batch__unit=self.county, returned_on__isnull=False).beneficiary
+        number = person.bank_account
         beneficiary_update(
             beneficiary=person,
             version=person.version,
             updated_by=self.clerk,
-            bank_account=f"{person.bank_account[:-4]}{int(person.bank_account[-4:]) + 1:04d}",
+            bank_account=f"{number[:-4]}{(int(number[-4:]) + 1) % 10000:04d}",
         )
 
     def festival(self, day, reference):
-        """A 春节慰问金 for the 三属 and the 一至四级 disabled veterans, in cash."""
-        people = Beneficiary.objects.filter(township__parent=self.county, status=Status.ACTIVE).filter(
-            Q(entitlements__category__in=PENSION_CATEGORIES)
-            | Q(entitlements__category=Category.DISABLED, entitlements__grade__lte=NURSING_MAX_GRADE)
+        """A 春节慰问金 in cash for the 三属 and the 一至四级 disabled veterans."""
+        entitled = Q(entitlements__category__in=PENSION_CATEGORIES) | Q(
+            entitlements__category=Category.DISABLED, entitlements__grade__lte=NURSING_MAX_GRADE
         )
-        people = [p for p in people.distinct().order_by("id_number") if p.effective_on_or_before(day)]
+        people = (
+            Beneficiary.objects.filter(entitled, township__parent=self.county, entitlements__start_on__lte=day)
+            .exclude(status=Status.DECEASED, status_since__lte=day)
+            .distinct()
+            .order_by("id_number")
+        )
         for person in people:
             one_off_pay(
                 beneficiary=person,
                 kind=PaymentKind.CONDOLENCE,
                 amount=FESTIVAL_AMOUNT,
-                purpose=f"{reference[:4]}年春节走访慰问",
+                purpose=f"{day.year}年春节走访慰问",
                 reference=reference,
                 paid_on=day,
                 method=PayMethod.CASH,
                 created_by=self.clerk,
             )
-        return len(people)
 
-    def award(self, award):
-        pass
+    def award(self, award, day):
+        """The 立功奖励 for a serving member's award, paid to the family by card."""
+        one_off_pay(
+            beneficiary=award.entitlement.beneficiary,
+            kind=PaymentKind.AWARD,
+            award=award,
+            paid_on=day,
+            method=PayMethod.CARD,
+            created_by=self.clerk,
+        )
+
+
+def build_payments(units, *, today):
+    """Add the county's standards and its 2025–2026 payments; a county that has batches is left as it is."""
+    county = units["示例县"]
+    if PaymentBatch.objects.filter(unit=county).exists():
+        return 0
+    return DemoPayments(county, today=today).run()

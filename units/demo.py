@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from beneficiaries.demo import build_registry
+from beneficiaries.payment_demo import build_payments
 from shuangyong.lib.pdf import render_pdf
 
 from .constants import GroupRole, Role, UnitKind
@@ -245,6 +246,7 @@ def build_demo():
     # The county office may reveal full ID numbers and bank accounts; each reveal is logged.
     reveal_group().user_set.add(*User.objects.filter(username__in=["zhuren", "ganshi"]))
     build_registry(units, today=timezone.localdate())
+    build_payments(units, today=timezone.localdate())
     return units
 
 

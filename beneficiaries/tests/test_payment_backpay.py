@@ -10,7 +10,13 @@ from django.db.models import Sum
 
 from beneficiaries.constants import Category, ExceptionReason, PaymentKind
 from beneficiaries.models import Payment, PaymentBatch, Standard
-from beneficiaries.payment_services import backpay_batch_create, backpay_generate, backpay_span, batch_create
+from beneficiaries.payment_services import (
+    backpay_batch_create,
+    backpay_generate,
+    backpay_span,
+    batch_create,
+    batch_generate,
+)
 from beneficiaries.selectors import batch_totals
 
 from .payment_helpers import d, generate, make_people, make_standard, mark_paid
@@ -43,8 +49,9 @@ def raise_to(standard, amount, effective_from):
     """Enter a raise as the standards page does: the old standard ends the day before."""
     standard.effective_to = effective_from - datetime.timedelta(days=1)
     standard.save()
-    return make_standard(standard.unit, standard.kind, standard.category, amount, effective_from=effective_from,
-                         replaces=standard)  # fmt: skip
+    return make_standard(
+        standard.unit, standard.kind, standard.category, amount, effective_from=effective_from, replaces=standard
+    )
 
 
 def backpay_rows(batch):
@@ -135,8 +142,6 @@ def test_draft_months_are_regenerated_at_the_new_rate_not_made_up(county, office
     batch = backpay_batch_create(unit=county, standard=new_rate, created_by=office)
     assert batch.last_month == d(4)
     assert backpay_generate(batch=batch, generated_by=office)["created"] == 104
-    from beneficiaries.payment_services import batch_generate
-
     counts = batch_generate(batch=may, generated_by=office)
     assert (counts["created"], counts["removed"], counts["amount"]) == (26, 26, Decimal("3640.00"))
 
