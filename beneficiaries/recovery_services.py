@@ -479,7 +479,7 @@ def overpayment_record(*, change, recorded_by):
 @transaction.atomic
 def recovery_settle(*, recovery, recovered, settled_on, settle_method, note="", user):
     """Record money recovered (partial amounts add up) or write the rest off; settled when nothing is owed."""
-    recovery = Recovery.objects.select_for_update().select_related("change").get(pk=recovery.pk)
+    recovery = Recovery.objects.select_for_update(of=("self",)).select_related("change").get(pk=recovery.pk)
     if recovery.status != RecoveryStatus.OPEN:
         raise ValidationError("该追回已结清，不能再登记。")
     if settle_method not in MANUAL_SETTLE_METHODS:
