@@ -24,7 +24,7 @@ from django.utils import timezone
 from registry import count_queries, log, office_user, once
 
 from beneficiaries import selectors
-from beneficiaries.constants import REGULAR_KINDS, PaymentKind
+from beneficiaries.constants import REGULAR_KINDS, BatchStatus, PaymentKind
 from beneficiaries.models import BatchException, Beneficiary, Payment, PaymentBatch
 from beneficiaries.payment_rules import add_months
 from beneficiaries.payment_services import batch_create, batch_generate, batch_key
@@ -63,8 +63,9 @@ def _liaison(root):
 
 
 def _last_paid_month(root):
+    """The last month of 定期生活补助 paid (the bench's own batches stay drafts)."""
     return Payment.objects.filter(
-        township__path__startswith=root.path, kind=PaymentKind.LIVING, is_backpay=False
+        township__path__startswith=root.path, kind=PaymentKind.LIVING, is_backpay=False, batch__status=BatchStatus.PAID
     ).aggregate(last=Max("month"))["last"]
 
 

@@ -59,6 +59,7 @@ DISABILITY_MONTHLY = {
     DisabilityNature.ILLNESS: [8460, 7600, 6530, 5240, 4180, 3330],
 }
 NURSING_MONTHLY = [6100, 4880, 3660, 3050]  # 护理费, 一级 to 四级
+NURSING_MAX_GRADE = len(NURSING_MONTHLY)
 CONSCRIPT_YEARLY = 15600  # 义务兵家庭优待金, local funds only
 CONSCRIPT_VARIANTS = {ServiceArea.TIBET: 2}  # 进藏 at double; 新疆 and 艰苦 use the plain standard here
 AWARDS = {AwardLevel.FIRST: 1000, AwardLevel.SECOND: 500, AwardLevel.THIRD: 200, AwardLevel.EXCELLENT: 100}
@@ -127,7 +128,6 @@ QUARTERLY_KINDS = [PaymentKind.PENSION, PaymentKind.DISABILITY, PaymentKind.NURS
 PENSION_CATEGORIES = [Category.MARTYR_FAMILY, Category.DUTY_DEATH_FAMILY, Category.ILLNESS_DEATH_FAMILY]
 FESTIVALS = [(datetime.date(2025, 1, 20), "2025春节慰问"), (datetime.date(2026, 2, 10), "2026春节慰问")]
 FESTIVAL_AMOUNT = Decimal(500)
-NURSING_MAX_GRADE = 4
 # Days of the month: the 干事 prepares and generates a batch, the 主任 approves it, the bank pays it.
 PREPARED, APPROVED, PAID = 3, 6, 10
 SEPTEMBER_INTAKE = 9
@@ -167,21 +167,22 @@ class DemoPayments:
     """Replay the county office's payments day by day through the services the pages use.
 
     The 干事 (ganshi) enters the standards and prepares every batch, the 主任 (zhuren) approves it, and it is paid
-    by card: 定期生活补助 monthly, 定期抚恤金, 残疾抚恤金 and 护理费 by the quarter, 优待金 once a year before 八一.
-    This month's batch stays approved and next month's in draft, so that the pages show every state.
+    by card: 定期生活补助 monthly, 定期抚恤金, 残疾抚恤金 and 护理费 by the quarter (in advance, up to the last
+    quarter ended), 优待金 once a year before 八一. This month's 定期生活补助 stays approved and next month's in
+    draft, so that the pages show every state.
     """
 
     def __init__(self, county, *, today):
         self.county, self.today = county, today
         users = {u.username: u for u in get_user_model().objects.filter(username__in=["ganshi", "zhuren"])}
         self.clerk, self.director = users["ganshi"], users["zhuren"]
-        self.queue = []  # (day, order, sequence, action)
+        self.queue = []  # (day, sequence, action)
         self.sequence = itertools.count()
 
-    def at(self, day, action, *, order=0):
-        """Run action(day) on `day`, unless that is after today."""
+    def at(self, day, action):
+        """Run action(day) on `day`, unless that is after today; steps of one day run in the order given."""
         if day <= self.today:
-            heapq.heappush(self.queue, (day, order, next(self.sequence), action))
+            heapq.heappush(self.queue, (day, next(self.sequence), action))
 
     def run(self):
         done = 0
@@ -189,7 +190,7 @@ class DemoPayments:
         this_month = self.today.replace(day=1)
         month = DEMO_FIRST_MONTH
         while month <= this_month:
-            if month.month in (1, 4, 7, 10):
+            if month.month in (1, 4, 7, 10) and add_months(month, 2) < this_month:
                 for kind in QUARTERLY_KINDS:
                     self.batch(kind, month, add_months(month, 2))
             if month.month == CONSCRIPT_PAYMENT_MONTH:

@@ -34,12 +34,19 @@ from .constants import (
     PayMethod,
 )
 from .models import Award, Entitlement, Payment, PaymentBatch, Standard
-from .payment_demo import CONSCRIPT_PAYMENT_MONTH, CONSCRIPT_VARIANTS, RAISE_BY, RAISE_ENTERED_MONTH, RAISE_ON, RAISED
+from .payment_demo import (
+    CONSCRIPT_PAYMENT_MONTH,
+    CONSCRIPT_VARIANTS,
+    NURSING_MAX_GRADE,
+    RAISE_BY,
+    RAISE_ENTERED_MONTH,
+    RAISE_ON,
+    RAISED,
+)
 from .payment_demo import STANDARDS as STANDARD_TABLE
 from .payment_services import batch_key
 
 CONDOLENCE_FEN = 500_00
-NURSING_MAX_GRADE = 4
 BULK_CHUNK = 2_000
 INSERT_CHUNK = 20_000
 # Every third city of a province adds this much (yuan a month) to the province's 定期生活补助.
@@ -50,11 +57,6 @@ COLUMNS = [
     "month", "kind", "months", "batch_id", "is_backpay", "cause_id", "reference", "purpose", "award_id", "method",
     "paid_on", "returned_reason", "imported", "created_at", "created_by_id",
 ]  # fmt: skip
-
-
-def add_months(month, count):
-    index = month.year * 12 + month.month - 1 + count
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def aware(day, hour=9):
@@ -126,9 +128,9 @@ class LedgerBuilder:
     def __init__(self, root, *, months, today=None, log=None):
         today = today or timezone.localdate()
         self.root = root
-        self.last = add_months(today.replace(day=1), -1)
-        self.months = [add_months(self.last, -i) for i in range(months - 1, -1, -1)]
-        self.month_ends = [add_months(m, 1) - datetime.timedelta(days=1) for m in self.months]
+        self.last = rules.add_months(today.replace(day=1), -1)
+        self.months = [rules.add_months(self.last, -i) for i in range(months - 1, -1, -1)]
+        self.month_ends = [rules.add_months(m, 1) - datetime.timedelta(days=1) for m in self.months]
         self.index_of = {month: i for i, month in enumerate(self.months)}
         self.years = sorted({month.year for month in self.months})
         year = self.last.year if self.last.month >= RAISE_ENTERED_MONTH else self.last.year - 1
@@ -141,7 +143,7 @@ class LedgerBuilder:
             Membership.objects.filter(unit__path__startswith=root.path, role=Role.OFFICE).values_list("unit", "user")
         )
         self.by_unit = {}  # unit id -> {key: [standards by effective_from]}
-        self.schedules = {}  # (county id, key) -> [(standard, fen) or None for each month]
+        self.schedules = {}  # (county id, key) -> what schedule() returns
 
     def build(self):
         started = time.perf_counter()
@@ -156,7 +158,7 @@ class LedgerBuilder:
             self.log("  重建发放记录的索引与约束 ……")
         if self.postgres:
             with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {Payment._meta.db_table}, {PaymentBatch._meta.db_table}")
+                cursor.execute("ANALYZE")  # fresh statistics, or the planner misjudges the tree and the ledger
         return self.counts
 
     # ---- standards -------------------------------------------------------------------------------
@@ -193,7 +195,8 @@ class LedgerBuilder:
         )
         self.raised.save()
         self.raised_fen = to_fen(self.raised.amount)
-        self.backpay_span = (self.raised.kind, self.raise_on, add_months(self.raise_entered, -1), self.raised)
+        # As backpay_span() names it: from the raise to the last month paid when the 补发 is made (October).
+        self.backpay_span = (self.raised.kind, self.raise_on, self.raise_entered, self.raised)
         save_history(rows, lambda row: aware(effective_from - datetime.timedelta(days=20)))
         save_history([self.raised], lambda row: aware(self.raise_entered + datetime.timedelta(days=4)))
         for row in [*rows, self.raised]:
@@ -407,7 +410,7 @@ class LedgerBuilder:
         )
         out = []
         for pk, entitlement, person, township, category, member, level, awarded_on in awards:
-            month = add_months(awarded_on.replace(day=1), 1)
+            month = rules.add_months(awarded_on.replace(day=1), 1)
             standard = self.standard_for(chain, (PaymentKind.AWARD, "", None, "", level), awarded_on)
             if month not in self.index_of or standard is None:
                 continue
