@@ -73,9 +73,10 @@ def test_liaison_imports_a_roster_fixes_it_and_records_a_death(open_as, tmp_path
     page.get_by_role("link", name="登记异动").click()
     page.get_by_role("link", name="死亡", exact=True).click()
     page.fill("input[name=effective_on]", timezone.localdate().isoformat())
+    page.select_option("select[name=death_cause]", "illness")
     page.fill("input[name=reason]", "病故")
     page.click("button:has-text('登记')")
-    expect(page.locator("h1")).to_contain_text("死亡")
+    expect(page.locator(".badge", has_text="死亡").first).to_be_visible()
     shot(page, "registry-person-deceased")
     person.refresh_from_db()
     assert person.status == Status.DECEASED
