@@ -493,6 +493,8 @@ class Payment(models.Model):
             models.Index(fields=["batch", "category"]),
             models.Index(fields=["kind", "month"]),
             models.Index(fields=["beneficiary", "month"]),
+            # The ledger (a month of a jurisdiction, in month and township order) and the yearly summary.
+            models.Index(fields=["month", "township"]),
         ]
         constraints = [
             # Regular pay: each (person, kind, month) once, whatever span the batches use.

@@ -255,7 +255,8 @@ def ledger_workbook(*, payments, totals, description, exported_by):
 def describe_ledger_filters(form, filters):
     """Return the ledger's filters in words for the workbook: the months and state applied, then the rest."""
     states = dict(form.fields["state"].choices)
-    parts = [f"所属月份={filters['month_from']:%Y-%m}至{filters['month_to']:%Y-%m}", f"状态={states[filters['state']]}"]
+    first, last = (f"{filters[key]:%Y-%m}" if filters[key] else "不限" for key in ("month_from", "month_to"))
+    parts = [f"所属月份={first}至{last}", f"状态={states[filters['state']]}"]
     for name, value in getattr(form, "cleaned_data", {}).items():
         if value in (None, "", False) or name in ("month_from", "month_to", "state"):
             continue

@@ -235,6 +235,14 @@ def ledger(request):
     today = timezone.localdate()
     form = LedgerFilterForm(request.GET or None, user=request.user)
     filters = form.filters(default_year=today.year)
+    chosen = form.cleaned_data if form.is_bound and hasattr(form, "cleaned_data") else {}
+    default_month = None
+    if not chosen.get("month_from") and not chosen.get("month_to"):
+        # Without months: the latest month with payments, not the whole year (a province's year is 1.5 M rows).
+        default_month = selectors.ledger_default_month(user=request.user, today=today, **filters)
+        filters["month_from"] = filters["month_to"] = default_month
+    # Distinct people are cheap over one month; over a wider range the totals state rows (笔数) and amounts.
+    one_month = filters["month_from"] is not None and filters["month_from"] == filters["month_to"]
     payments = selectors.ledger_filter(user=request.user, **filters)
     query = request.GET.copy()
     query.pop("page", None)
@@ -250,7 +258,7 @@ def ledger(request):
             return redirect(f"{reverse('payments:ledger')}?{query.urlencode()}")
         content = payment_exporters.ledger_workbook(
             payments=payments,
-            totals=selectors.payment_totals(payments=payments),
+            totals=selectors.payment_totals(payments=payments, people=one_month),
             description=payment_exporters.describe_ledger_filters(form, filters),
             exported_by=display_name(request.user),
         )
@@ -260,10 +268,10 @@ def ledger(request):
         "payments/ledger.html",
         {
             "form": form,
-            "totals": selectors.payment_totals(payments=payments),
+            "totals": selectors.payment_totals(payments=payments, people=one_month),
             "page": paginate(request, selectors.ledger_rows(payments=payments)),
             "query": query.urlencode(),
-            "default_year": today.year,
+            "default_month": default_month,
             "batch_links": PaymentBatch.objects.visible_to(request.user).exists(),
         },
     )

@@ -15,7 +15,6 @@ from units.permissions import scope_q
 from units.selectors import account_queryset
 
 from .constants import (
-    ONE_OFF_KINDS,
     REGULAR_KINDS,
     Basis,
     BatchStatus,
@@ -463,8 +462,10 @@ KIND_LABELS = dict(PaymentKind.choices)
 CATEGORY_LABELS = dict(Category.choices)
 NO_CATEGORY_LABEL = "未分类"
 # Money counts as paid out once its batch is marked paid; one-offs and imported history carry no batch.
-PAID_Q = Q(batch__isnull=True) | Q(batch__status=BatchStatus.PAID)
-PENDING_Q = Q(batch__status__in=[BatchStatus.DRAFT, BatchStatus.APPROVED])
+# Without joining the batches: batch_mark_paid stamps paid_on on every row of the batch as it marks it paid, and
+# rows are only written into drafts, so a row of a batch has paid_on exactly when its batch is paid.
+PAID_Q = Q(batch__isnull=True) | Q(paid_on__isnull=False)
+PENDING_Q = Q(batch__isnull=False, paid_on__isnull=True)
 
 
 def span_months(first, last):
@@ -544,6 +545,7 @@ def batch_totals(*, batch):
     """Return the batch's totals the way summaries state them: per category and rate, people × rate = amount.
 
     {"rows": [{"category", "label", "line", "people", "count", "rate", "months", "amount", "text"}],
+     "categories": [{"label", "people", "amount", "lines": [rows of that category and line]}],
      "people": n, "count": n, "amount": Decimal, "returned": {"count": n, "amount": Decimal}}.
     `rate` is the amount of one row; `months` is set when every person has the same number of rows (one, or one
     for each month of the span). Rows for months before the span (held while 停发), 补发 and re-issued returns
@@ -590,10 +592,23 @@ def batch_totals(*, batch):
             }
         )
     lines.sort(key=lambda r: (LINE_ORDER.index(r["line"]), category_order.get(r["category"], 99), -r["rate"]))
+    subtotals = {
+        (group["line"], group["category"]): group
+        for group in counted.values("line", "category").annotate(
+            people=Count("beneficiary", distinct=True), amount=Sum("amount")
+        )
+    }
+    categories = []
+    for line in lines:
+        key = (line["line"], line["category"])
+        if not categories or categories[-1]["key"] != key:
+            categories.append({"key": key, "label": line["label"], **subtotals[key], "lines": []})
+        categories[-1]["lines"].append(line)
     overall = counted.aggregate(people=Count("beneficiary", distinct=True), count=Count("pk"), amount=Sum("amount"))
     returned = payments.filter(returned_on__isnull=False).aggregate(count=Count("pk"), amount=Sum("amount"))
     return {
         "rows": lines,
+        "categories": categories,
         "people": overall["people"],
         "count": overall["count"],
         "amount": overall["amount"] or ZERO,
@@ -734,10 +749,14 @@ def ledger_filter(
     payments = _scoped_payments(user)
     if kind:
         payments = payments.filter(kind=kind)
-    if month_from:
-        payments = payments.filter(month__gte=month_from.replace(day=1))
-    if month_to:
-        payments = payments.filter(month__lte=month_to.replace(day=1))
+    if month_from and month_to and month_from.replace(day=1) == month_to.replace(day=1):
+        # One month as an equality, so that the (month, township) index serves the township too.
+        payments = payments.filter(month=month_from.replace(day=1))
+    else:
+        if month_from:
+            payments = payments.filter(month__gte=month_from.replace(day=1))
+        if month_to:
+            payments = payments.filter(month__lte=month_to.replace(day=1))
     if category:
         payments = payments.filter(category=category)
     if township:
@@ -753,38 +772,59 @@ def ledger_filter(
     return payments
 
 
+def ledger_default_month(*, user, today, **filters):
+    """The month the ledger opens on: the latest month, up to today's, with rows matching the other filters
+    (the latest month with any, when there is none up to today's; today's month when there is none at all)."""
+    current = today.replace(day=1)
+    payments = ledger_filter(user=user, **{**filters, "month_from": None, "month_to": None}).order_by("-month")
+    latest = payments.filter(month__lte=current).values_list("month", flat=True).first()
+    if latest is None:
+        latest = payments.values_list("month", flat=True).first()
+    return latest or current
+
+
 def ledger_rows(*, payments):
-    return payments.select_related("beneficiary", "township", "batch").order_by(
-        "-month", "township__path", "beneficiary__name", "beneficiary_id", "kind", "pk"
-    )
+    # Payment columns only, so that the (month, township) index serves the order.
+    return payments.select_related("beneficiary", "township", "batch").order_by("-month", "township_id", "pk")
 
 
-def payment_totals(*, payments):
+def payment_totals(*, payments, people=True):
     """Return the totals of a filtered ledger by kind and by category, exact to the fen; returned rows do not count.
 
     {"by_kind": [{"kind", "label", "people", "count", "amount"}], "by_category": [{"category", "label", ...}],
      "people": n, "count": n, "amount": Decimal}
+    Counts and amounts come from one query grouped by kind and category. The people (distinct persons, per kind,
+    per category and overall) take three more; with `people=False` they are left out (None), for wide ranges.
     """
     counted = payments.counted().order_by()
-    figures = {"people": Count("beneficiary", distinct=True), "count": Count("pk"), "amount": Sum("amount")}
     kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
     category_order = {code: index for index, code in enumerate(Category.values)}
-    by_kind = sorted(counted.values("kind").annotate(**figures), key=lambda r: kind_order.get(r["kind"], 99))
-    by_category = sorted(
-        counted.values("category").annotate(**figures), key=lambda r: category_order.get(r["category"], 99)
-    )
+    kinds, categories = {}, {}
+    count, amount = 0, ZERO
+    for row in counted.values("kind", "category").annotate(count=Count("pk"), amount=Sum("amount")):
+        for groups, key, field in ((kinds, row["kind"], "kind"), (categories, row["category"], "category")):
+            group = groups.setdefault(key, {field: key, "people": None, "count": 0, "amount": ZERO})
+            group["count"] += row["count"]
+            group["amount"] += row["amount"]
+        count += row["count"]
+        amount += row["amount"]
+    overall_people = None
+    if people and count:
+        distinct = Count("beneficiary", distinct=True)
+        for row in counted.values("kind").annotate(people=distinct):
+            kinds[row["kind"]]["people"] = row["people"]
+        for row in counted.values("category").annotate(people=distinct):
+            categories[row["category"]]["people"] = row["people"]
+        overall_people = counted.aggregate(people=distinct)["people"]
+    elif people:
+        overall_people = 0
+    by_kind = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
+    by_category = sorted(categories.values(), key=lambda r: category_order.get(r["category"], 99))
     for row in by_kind:
         row["label"] = KIND_LABELS.get(row["kind"], row["kind"])
     for row in by_category:
         row["label"] = category_label(row["category"])
-    overall = counted.aggregate(**figures)
-    return {
-        "by_kind": by_kind,
-        "by_category": by_category,
-        "people": overall["people"],
-        "count": overall["count"],
-        "amount": overall["amount"] or ZERO,
-    }
+    return {"by_kind": by_kind, "by_category": by_category, "people": overall_people, "count": count, "amount": amount}
 
 
 def yearly_summary(*, user, year, unit=None):
@@ -796,6 +836,9 @@ def yearly_summary(*, user, year, unit=None):
       "backpay_people", "backpay_amount", "total"}], "regular_kinds": [{"kind", "label", "people", "amount",
       "backpay_people", "backpay_amount", "total"}], "one_offs": [{"kind", "label", "people", "count", "amount"}],
      "regular_amount", "backpay_amount", "one_off_amount", "people", "amount"}
+
+    One scan: the year's rows grouped per person, kind, category and 补发; the figures and the distinct people of
+    every level are summed from those groups here.
     """
     payments = (
         _scoped_payments(user)
@@ -804,21 +847,39 @@ def yearly_summary(*, user, year, unit=None):
     )
     if unit is not None:
         payments = payments.filter(township__path__startswith=unit.path)
-    payments = payments.order_by()
-    figures = {"people": Count("beneficiary", distinct=True), "count": Count("pk"), "amount": Sum("amount")}
-    regular = payments.filter(kind__in=REGULAR_KINDS)
+    groups = (
+        payments.order_by()
+        .values_list("beneficiary_id", "kind", "category", "is_backpay")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+    )
     kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
     category_order = {code: index for index, code in enumerate(Category.values)}
+    regular_kinds = set(REGULAR_KINDS)
 
-    cells = {}
-    for row in regular.values("category", "kind", "is_backpay").annotate(**figures):
+    cells, kinds, one_offs = {}, {}, {}
+    kind_people, one_off_people, everyone = set(), set(), set()
+    count, amount = 0, ZERO
+    for person, kind, category, is_backpay, rows, money in groups.iterator(chunk_size=5000):
+        count += rows
+        amount += money
+        everyone.add(person)
+        if kind not in regular_kinds:
+            entry = one_offs.setdefault(
+                kind, {"kind": kind, "label": KIND_LABELS.get(kind, kind), "people": 0, "count": 0, "amount": ZERO}
+            )
+            entry["count"] += rows
+            entry["amount"] += money
+            if (kind, person) not in one_off_people:
+                one_off_people.add((kind, person))
+                entry["people"] += 1
+            continue
         cell = cells.setdefault(
-            (row["category"], row["kind"]),
+            (category, kind),
             {
-                "category": row["category"],
-                "category_label": category_label(row["category"]),
-                "kind": row["kind"],
-                "kind_label": KIND_LABELS.get(row["kind"], row["kind"]),
+                "category": category,
+                "category_label": category_label(category),
+                "kind": kind,
+                "kind_label": KIND_LABELS.get(kind, kind),
                 "people": 0,
                 "count": 0,
                 "amount": ZERO,
@@ -826,41 +887,31 @@ def yearly_summary(*, user, year, unit=None):
                 "backpay_amount": ZERO,
             },
         )
-        if row["is_backpay"]:
-            cell["backpay_people"], cell["backpay_amount"] = row["people"], row["amount"]
-        else:
-            cell["people"], cell["count"], cell["amount"] = row["people"], row["count"], row["amount"]
-    for cell in cells.values():
-        cell["total"] = cell["amount"] + cell["backpay_amount"]
-
-    kinds = {}
-    for row in regular.values("kind", "is_backpay").annotate(**figures):
         entry = kinds.setdefault(
-            row["kind"],
+            kind,
             {
-                "kind": row["kind"],
-                "label": KIND_LABELS.get(row["kind"], row["kind"]),
+                "kind": kind,
+                "label": KIND_LABELS.get(kind, kind),
                 "people": 0,
                 "amount": ZERO,
                 "backpay_people": 0,
                 "backpay_amount": ZERO,
             },
         )
-        if row["is_backpay"]:
-            entry["backpay_people"], entry["backpay_amount"] = row["people"], row["amount"]
-        else:
-            entry["people"], entry["amount"] = row["people"], row["amount"]
-    for entry in kinds.values():
-        entry["total"] = entry["amount"] + entry["backpay_amount"]
-
-    one_offs = sorted(
-        payments.filter(kind__in=ONE_OFF_KINDS).values("kind").annotate(**figures),
-        key=lambda r: kind_order.get(r["kind"], 99),
-    )
-    for row in one_offs:
-        row["label"] = KIND_LABELS.get(row["kind"], row["kind"])
-    overall = payments.aggregate(**figures)
+        prefix = "backpay_" if is_backpay else ""
+        # A person appears once per (kind, category, 补发) group: each group is one person of the cell.
+        cell[prefix + "people"] += 1
+        cell[prefix + "amount"] += money
+        entry[prefix + "amount"] += money
+        if not is_backpay:
+            cell["count"] += rows
+        if (kind, is_backpay, person) not in kind_people:
+            kind_people.add((kind, is_backpay, person))
+            entry[prefix + "people"] += 1
+    for row in [*cells.values(), *kinds.values()]:
+        row["total"] = row["amount"] + row["backpay_amount"]
     regular_kinds = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
+    one_offs = sorted(one_offs.values(), key=lambda r: kind_order.get(r["kind"], 99))
     return {
         "year": year,
         "unit": unit,
@@ -872,9 +923,9 @@ def yearly_summary(*, user, year, unit=None):
         "regular_amount": sum((r["amount"] for r in regular_kinds), ZERO),
         "backpay_amount": sum((r["backpay_amount"] for r in regular_kinds), ZERO),
         "one_off_amount": sum((r["amount"] for r in one_offs), ZERO),
-        "people": overall["people"],
-        "count": overall["count"],
-        "amount": overall["amount"] or ZERO,
+        "people": len(everyone),
+        "count": count,
+        "amount": amount,
     }
 
 

@@ -169,21 +169,45 @@ def test_exactly_to_the_fen_for_100000_amounts_of_0_29(office, township):
 # The ledger page
 
 
-def test_the_page_shows_this_years_paid_rows_and_totals_by_default(client, office, ledger_world):
+def test_the_page_opens_on_the_latest_month_paid_and_widens_to_the_year(client, office, ledger_world):
     client.force_login(office)
 
+    # Without months: the latest month with paid rows (March; April's batch is still a draft), with its people.
     html = ledger(client)
 
     kinds = table(html, "totals-by-kind")
-    assert "定期生活补助 5 8 1,967.00 元" in kinds and "慰问金 1 1 500.00 元" in kinds
-    assert "合计 5 9 2,467.00 元" in kinds
-    categories = table(html, "totals-by-category")
-    assert "带病回乡退役军人 3 3 1,095.00 元" in categories
+    assert kinds[1:] == ["定期生活补助 4 4 1,767.00 元", "合计 4 4 1,767.00 元"]
+    assert "带病回乡退役军人 3 3 1,095.00 元" in table(html, "totals-by-category")
     rows = table(html, "ledger-rows")
-    assert len(rows) == 1 + 9 + 1  # header, counted rows, the returned row
-    assert not any("2025-12" in row or "邻县" in row for row in rows)
+    assert len(rows) == 1 + 4 + 1  # header, counted rows, the returned row
+    assert all("2026-03" in row for row in rows[1:])
+    assert not any("邻县" in row for row in rows)
     assert any("已退回" in row and "雅灰" in row for row in rows)
-    assert "未选择月份时显示 2026 年" in html
+    assert "未选择月份时显示有发放记录的最近一个月（2026年3月）" in html
+
+    # The whole year: rows and amounts; people are counted for one month only.
+    html = ledger(client, month_from="2026-01", month_to="2026-12")
+    kinds = table(html, "totals-by-kind")
+    assert "定期生活补助 — 8 1,967.00 元" in kinds and "慰问金 — 1 500.00 元" in kinds
+    assert "合计 — 9 2,467.00 元" in kinds
+    assert "带病回乡退役军人 — 3 1,095.00 元" in table(html, "totals-by-category")
+    rows = table(html, "ledger-rows")
+    assert len(rows) == 1 + 9 + 1
+    assert not any("2025-12" in row or "邻县" in row for row in rows)
+    assert [row[:7] for row in rows[1:]] == sorted((row[:7] for row in rows[1:]), reverse=True)
+    assert "人数只在查看一个月时统计" in html
+
+
+def test_the_default_month_follows_the_filters_and_falls_back_to_this_month(office, ledger_world):
+    today = datetime.date(2026, 6, 20)
+    assert selectors.ledger_default_month(user=office, today=today) == MARCH
+    assert selectors.ledger_default_month(user=office, today=today, state="pending") == datetime.date(2026, 4, 1)
+    assert selectors.ledger_default_month(user=office, today=today, kind=PaymentKind.CONDOLENCE) == datetime.date(
+        2026, 1, 1
+    )
+    assert selectors.ledger_default_month(user=office, today=today, kind=PaymentKind.PENSION) == datetime.date(
+        2026, 6, 1
+    )
 
 
 def test_the_filters_narrow_rows_and_totals(client, office, township, ledger_world):
@@ -192,18 +216,25 @@ def test_the_filters_narrow_rows_and_totals(client, office, township, ledger_wor
     html = ledger(client, kind=PaymentKind.LIVING, month_from="2026-03", month_to="2026-03", category="05")
     assert table(html, "totals-by-kind")[-1] == "合计 3 3 1,095.00 元"
 
-    html = ledger(client, township=township.pk, state="all")
-    assert table(html, "totals-by-kind")[-1] == "合计 3 7 2,690.00 元"
+    year = {"month_from": "2026-01", "month_to": "2026-12"}
+    html = ledger(client, township=township.pk, state="all", **year)
+    assert table(html, "totals-by-kind")[-1] == "合计 — 7 2,690.00 元"
 
-    html = ledger(client, backpay_only="on")
+    html = ledger(client, backpay_only="on", **year)
     rows = table(html, "ledger-rows")[1:]
     assert len(rows) == 4 and all("补发" in row for row in rows)
-    assert table(html, "totals-by-kind")[-1] == "合计 2 4 200.00 元"
+    assert table(html, "totals-by-kind")[-1] == "合计 — 4 200.00 元"
+
+    # Without months the filters choose the month too: the latest with 补发 is February.
+    html = ledger(client, backpay_only="on")
+    assert table(html, "totals-by-kind")[-1] == "合计 2 2 100.00 元"
 
     html = ledger(client, batch=ledger_world["april"].pk, state="all")
     assert table(html, "totals-by-kind")[-1] == "合计 3 3 1,095.00 元"
 
     html = ledger(client, month_from="2025-01", month_to="2025-12")
+    assert table(html, "totals-by-kind")[-1] == "合计 — 3 1,050.00 元"
+    html = ledger(client, month_from="2025-12", month_to="2025-12")
     assert table(html, "totals-by-kind")[-1] == "合计 3 3 1,050.00 元"
 
 
@@ -289,6 +320,8 @@ def test_a_liaison_reads_batch_titles_without_links_to_county_pages(client, liai
     client.force_login(liaison)
     html = ledger(client)
     assert "2026年3月定期生活补助" in html and ledger_world["march"].get_absolute_url() not in html
-    assert table(html, "totals-by-kind")[-1] == "合计 3 4 1,595.00 元"
+    assert table(html, "totals-by-kind")[-1] == "合计 3 3 1,095.00 元"
+    html = ledger(client, month_from="2026-01", month_to="2026-12")
+    assert table(html, "totals-by-kind")[-1] == "合计 — 4 1,595.00 元"
     client.force_login(office)
     assert ledger_world["march"].get_absolute_url() in ledger(client)

@@ -116,9 +116,20 @@ def text_of(html):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
+def totals_block(html):
+    return re.search(r'id="batch-totals">(.*?)id="batch-grand-total"', html, re.S)[1]
+
+
 def totals_lines(html):
-    block = re.search(r'<ul class="list-unstyled mb-2" id="batch-totals">(.*?)</ul>', html, re.S)[1]
-    return [re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li[^>]*>(.*?)</li>", block, re.S)]
+    """The per-rate lines of the batch totals, as the page states them."""
+    lines = re.findall(r"<li data-line[^>]*>(.*?)</li>", totals_block(html), re.S)
+    return [re.sub(r"<[^>]+>", "", item).strip() for item in lines]
+
+
+def totals_subtotals(html):
+    """The category subtotals shown above a category's several rates."""
+    found = re.findall(r"<li data-subtotal[^>]*><span[^>]*>(.*?)</span>", totals_block(html), re.S)
+    return [item.strip() for item in found]
 
 
 # The batch page
@@ -157,6 +168,7 @@ def test_several_rates_in_a_category_are_one_line_each(client, office, county, t
         "残疾军人 4人 × 928.25元 = 3,713.00 元",
         "残疾军人 4人 × 900元 = 3,600.00 元",
     ]
+    assert totals_subtotals(html) == ["残疾军人 11人，合计 10,913.00 元"]
     assert "合计 11人 10,913.00 元" in text_of(html)
 
 
