@@ -263,13 +263,14 @@ def ledger(request):
             exported_by=display_name(request.user),
         )
         return workbook_response(content, f"发放台账-{today:%Y%m%d}.xlsx")
+    totals = selectors.payment_totals(payments=payments, people=one_month)
     return render(
         request,
         "payments/ledger.html",
         {
             "form": form,
-            "totals": selectors.payment_totals(payments=payments, people=one_month),
-            "page": paginate(request, selectors.ledger_rows(payments=payments)),
+            "totals": totals,
+            "page": paginate(request, selectors.ledger_rows(payments=payments), count=totals["rows"]),
             "query": query.urlencode(),
             "default_month": default_month,
             "batch_links": PaymentBatch.objects.visible_to(request.user).exists(),

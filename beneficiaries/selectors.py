@@ -1,5 +1,6 @@
 import datetime
 import re
+from collections import defaultdict
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -792,16 +793,26 @@ def payment_totals(*, payments, people=True):
     """Return the totals of a filtered ledger by kind and by category, exact to the fen; returned rows do not count.
 
     {"by_kind": [{"kind", "label", "people", "count", "amount"}], "by_category": [{"category", "label", ...}],
-     "people": n, "count": n, "amount": Decimal}
+     "people": n, "count": n, "amount": Decimal, "rows": n (every row, returned ones too)}
     Counts and amounts come from one query grouped by kind and category. The people (distinct persons, per kind,
-    per category and overall) take three more; with `people=False` they are left out (None), for wide ranges.
+    per category and overall) come from one more, of the distinct (kind, category, person); with `people=False`
+    they are left out (None), for wide ranges.
     """
     counted = payments.counted().order_by()
     kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
     category_order = {code: index for index, code in enumerate(Category.values)}
     kinds, categories = {}, {}
-    count, amount = 0, ZERO
-    for row in counted.values("kind", "category").annotate(count=Count("pk"), amount=Sum("amount")):
+    count, amount, rows = 0, ZERO, 0
+    kept = Q(returned_on__isnull=True)
+    grouped = (
+        payments.order_by()
+        .values("kind", "category")
+        .annotate(rows=Count("pk"), count=Count("pk", filter=kept), amount=Sum("amount", filter=kept))
+    )
+    for row in grouped:
+        rows += row["rows"]
+        if not row["count"]:
+            continue
         for groups, key, field in ((kinds, row["kind"], "kind"), (categories, row["category"], "category")):
             group = groups.setdefault(key, {field: key, "people": None, "count": 0, "amount": ZERO})
             group["count"] += row["count"]
@@ -810,12 +821,16 @@ def payment_totals(*, payments, people=True):
         amount += row["amount"]
     overall_people = None
     if people and count:
-        distinct = Count("beneficiary", distinct=True)
-        for row in counted.values("kind").annotate(people=distinct):
-            kinds[row["kind"]]["people"] = row["people"]
-        for row in counted.values("category").annotate(people=distinct):
-            categories[row["category"]]["people"] = row["people"]
-        overall_people = counted.aggregate(people=distinct)["people"]
+        by_kind, by_category, everyone = defaultdict(set), defaultdict(set), set()
+        for kind, category, person in counted.values_list("kind", "category", "beneficiary_id").distinct():
+            by_kind[kind].add(person)
+            by_category[category].add(person)
+            everyone.add(person)
+        for key, persons in by_kind.items():
+            kinds[key]["people"] = len(persons)
+        for key, persons in by_category.items():
+            categories[key]["people"] = len(persons)
+        overall_people = len(everyone)
     elif people:
         overall_people = 0
     by_kind = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
@@ -824,7 +839,14 @@ def payment_totals(*, payments, people=True):
         row["label"] = KIND_LABELS.get(row["kind"], row["kind"])
     for row in by_category:
         row["label"] = category_label(row["category"])
-    return {"by_kind": by_kind, "by_category": by_category, "people": overall_people, "count": count, "amount": amount}
+    return {
+        "by_kind": by_kind,
+        "by_category": by_category,
+        "people": overall_people,
+        "count": count,
+        "amount": amount,
+        "rows": rows,
+    }
 
 
 def yearly_summary(*, user, year, unit=None):

@@ -262,6 +262,17 @@ def test_the_ledger_query_count_does_not_grow(client, office, county, township, 
     assert "第 1 / 2 页，共 73 条" in html
 
 
+def test_the_page_count_lists_a_returned_row_that_the_totals_leave_out(client, office, county, township):
+    batch = paid_batch(county, PaymentKind.LIVING, MARCH, by=office)
+    rows = pay(batch, make_people(township, 51), category=Category.ILL_RETURNED, amount=365)
+    rows[0].returned_on, rows[0].returned_reason = datetime.date(2026, 3, 25), "账号错误"
+    rows[0].save()
+    client.force_login(office)
+    html = ledger(client)
+    assert "第 1 / 2 页，共 51 条" in html
+    assert "18,250.00 元" in text_of(html)  # 50 × 365: the returned row is listed, not counted
+
+
 def test_a_bureau_liaison_sees_an_empty_ledger(client, bureau_liaison, ledger_world):
     client.force_login(bureau_liaison)
     html = ledger(client, state="all")
