@@ -16,6 +16,7 @@ from units.permissions import scope_q
 from units.selectors import account_queryset
 
 from .constants import (
+    CATEGORY_KIND,
     REGULAR_KINDS,
     Basis,
     BatchStatus,
@@ -33,6 +34,7 @@ from .models import (
     Entitlement,
     Payment,
     PaymentBatch,
+    Standard,
     StatusChange,
     Transfer,
 )
@@ -447,14 +449,41 @@ def confirmation_held(*, county, year):
 
 
 def notice_rows(*, village, on):
-    """Return the village's people on the register with the entitlements they hold on `on`, for the 公示 list."""
+    """Return the village's people on the register with the entitlements they hold on `on`, for the 公示 list,
+    each person with `amounts`: the regular standard each entitlement is paid at on that date ("每月365元")."""
+    from .payment_rules import entitlement_key, rate_for
+    from .standard_services import choose_standard, township_unit_ids
+
     current = Entitlement.objects.current(on).order_by("category", "start_on", "pk")
-    return (
+    people = list(
         Beneficiary.objects.filter(village=village)
         .exclude(status__in=[Status.TRANSFERRED, Status.CANCELLED, Status.DECEASED])
         .prefetch_related(Prefetch("entitlements", queryset=current, to_attr="current_entitlements"))
         .order_by("name", "pk")
     )
+    unit_ids = township_unit_ids(village.parent)
+    standards = list(Standard.objects.filter(unit_id__in=unit_ids, kind__in=REGULAR_KINDS).in_force(on))
+    for person in people:
+        person.amounts = []
+        for entitlement in person.current_entitlements:
+            kind = CATEGORY_KIND.get(entitlement.category)
+            if kind is None:
+                continue
+            category, grade, nature, variant = entitlement_key(entitlement)
+            standard = choose_standard(
+                standards,
+                unit_ids=unit_ids,
+                kind=kind,
+                category=category,
+                grade=grade,
+                nature=nature,
+                variant=variant,
+                on=on,
+            )
+            if standard is not None:
+                per = "每年" if standard.basis == Basis.YEAR else "每月"
+                person.amounts.append(f"{KIND_LABELS[kind]}{per}{plain_yuan(rate_for(standard, entitlement))}")
+    return people
 
 
 # Payments

@@ -568,3 +568,34 @@ def test_a_village_liaison_of_another_village_gets_404(client, township, person)
     client.force_login(user)
     assert client.get(reverse("beneficiaries:notice_pdf", args=[person.village_id])).status_code == 404
     assert Entitlement.objects.count() == 1
+
+
+def test_the_notice_pdf_states_the_standard_each_person_is_paid_at(client, leader, person, county, village):
+    from beneficiaries.constants import DisabilityNature, PaymentKind
+    from beneficiaries.models import Standard
+
+    Standard.objects.create(
+        unit=county,
+        kind=PaymentKind.DISABILITY,
+        category=Category.DISABLED,
+        grade=6,
+        nature=DisabilityNature.WAR,
+        amount="3000.00",
+        national_part="3000.00",
+        effective_from=datetime.date(2025, 1, 1),
+        effective_to=datetime.date(2025, 12, 31),
+    )
+    Standard.objects.create(
+        unit=county,
+        kind=PaymentKind.DISABILITY,
+        category=Category.DISABLED,
+        grade=6,
+        nature=DisabilityNature.WAR,
+        amount="3180.50",
+        national_part="3180.50",
+        effective_from=datetime.date(2026, 1, 1),
+    )
+    client.force_login(leader)
+    text = pdf_text(client.get(reverse("beneficiaries:notice_pdf", args=[village.pk])).content)
+    assert "享受标准" in text and "残疾抚恤金每月3180.50元" in text
+    assert "3000元" not in text
