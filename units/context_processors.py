@@ -10,6 +10,7 @@ NAV = [
     ("共建对子", "units:pairings", None),
     ("优抚对象", "beneficiaries:list", [Role.OFFICE, Role.LIAISON, Role.LEADER]),
     ("抚恤发放", "payments:batches", [Role.OFFICE, Role.LEADER]),
+    ("发放台账", "payments:ledger", [Role.LIAISON]),
     ("双拥活动", "activities:list", None),
     ("季度报告", "reports:quarterly", [Role.OFFICE, Role.LIAISON]),
     ("年度总结", "reports:summaries", [Role.OFFICE, Role.LEADER]),

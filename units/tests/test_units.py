@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -106,3 +108,16 @@ def test_a_server_error_shows_the_chinese_error_page(rf):
     response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert "系统出现错误" in response.content.decode()
+
+
+def test_the_menu_leads_each_role_to_its_payments_page(client, office, liaison, leader):
+    def menu(user):
+        client.force_login(user)
+        html = client.get(reverse("home")).content.decode()
+        return re.findall(r'<a class="nav-link[^"]*"[^>]*href="([^"]+)"[^>]*>([^<]+)</a>', html)
+
+    assert ("/payments/batches/", "抚恤发放") in menu(office)
+    assert ("/payments/batches/", "抚恤发放") in menu(leader)
+    liaison_menu = menu(liaison)
+    assert ("/payments/ledger/", "发放台账") in liaison_menu
+    assert all(label != "抚恤发放" for _, label in liaison_menu)
