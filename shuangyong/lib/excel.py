@@ -245,6 +245,9 @@ NUMBER_FORMATS = {
 }
 
 
+MONEY_FORMAT = "#,##0.00"
+
+
 def _xml_text(text):
     if "&" in text or "<" in text or ">" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -291,10 +294,10 @@ class _SheetRows:
         parts = [f'<row r="{number}">']
         text_positions = () if header else self.text_positions
         for position, value in enumerate(values):
-            text_format = "@" if position in text_positions else None
+            cell_format = "@" if position in text_positions else None
             if value is None or value == "":
                 if font or fill:
-                    style = self.style(font, fill, text_format)
+                    style = self.style(font, fill, cell_format)
                     kind = ' t="inlineStr"' if value == "" else ""
                     parts.append(f'<c r="{self.letter(position)}{number}" s="{style}"{kind}/>')
                 continue
@@ -315,6 +318,9 @@ class _SheetRows:
                     kind, content = "n", ""
                 else:
                     kind, content = "n", f"<v>{value:.16g}</v>"
+                if isinstance(value, decimal.Decimal) and not cell_format:
+                    # Amounts (Decimal yuan) show as 1,302,300.00; the cell keeps the exact number.
+                    cell_format = MONEY_FORMAT
             elif isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
                 if isinstance(value, datetime.datetime) and timezone.is_aware(value):
                     value = timezone.make_naive(value)
@@ -325,8 +331,8 @@ class _SheetRows:
                 continue
             else:
                 raise ValueError(f"无法把 {type(value).__name__} 类型的值写入 Excel。")
-            if text_format or font or fill:
-                style = f' s="{self.style(font, fill, text_format)}"'
+            if cell_format or font or fill:
+                style = f' s="{self.style(font, fill, cell_format)}"'
             else:
                 style = ""
             parts.append(f'<c r="{self.letter(position)}{number}"{style} t="{kind}">{content}</c>')

@@ -275,3 +275,14 @@ def test_it_names_a_bad_date():
     with pytest.raises(ValidationError) as error:
         excel.cell_date("明年")
     assert "“明年”不是有效日期" in error.value.messages[0]
+
+
+def test_amounts_keep_their_value_and_show_with_separators_and_two_places():
+    from decimal import Decimal
+
+    sheet = excel.Sheet(title="发放", header=["金额", "笔数"], rows=[[Decimal("1302300.29"), 3]])
+    content = excel.write_workbook([sheet])
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["发放"]
+    amount, count = sheet["A2"], sheet["B2"]
+    assert amount.value == 1302300.29 and amount.number_format == "#,##0.00"
+    assert count.value == 3 and count.number_format == "General"
