@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.http import client_ip
 from shuangyong.lib.idcard import validate_id_number
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.pdf import pdf_response, render_pdf
@@ -37,10 +38,6 @@ FOREIGN_ID_MESSAGE = "该身份证号已在其他县（区）登记，需由原�
 SAME_COUNTY_MESSAGE = (
     "该身份证号已在本县（区）其他乡镇（街道）登记。如该对象已迁到本乡镇，请联系县（区）双拥办调整其所属乡镇。"
 )
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 def _posted(request):
@@ -84,7 +81,7 @@ def beneficiary_create(request):
 
 def _lookup(request, lookup, number):
     """Return the in-scope person, "new", or None after putting the refusal on the lookup form."""
-    outcome, person = services.id_number_lookup(user=request.user, id_number=number, ip_address=_ip(request))
+    outcome, person = services.id_number_lookup(user=request.user, id_number=number, ip_address=client_ip(request))
     if outcome == "in_scope":
         messages.info(request, f"该身份证号已登记为“{person.name}”，已为您打开其档案，无需重复登记。")
         return person

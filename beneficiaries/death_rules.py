@@ -5,7 +5,6 @@ start). Then the survivors are due a 丧葬补助 of some months of what the per
 旧伤复发 the 因公牺牲 一次性抚恤金. Nothing here reads or writes the database.
 """
 
-import calendar
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,6 +12,7 @@ from decimal import Decimal
 from shuangyong.lib.money import round_fen
 
 from .constants import Category, DeathCause, DisabilityNature, PaymentKind
+from .payment_rules import month_end, month_start
 
 FAMILY_CATEGORIES = (Category.MARTYR_FAMILY, Category.DUTY_DEATH_FAMILY, Category.ILLNESS_DEATH_FAMILY)
 FAMILY_FUNERAL_MONTHS = 6  # Art. 22
@@ -65,14 +65,6 @@ class DeathGrants:
     @property
     def total(self):
         return sum((g.amount for g in self.paid), Decimal("0.00"))
-
-
-def month_start(day):
-    return day.replace(day=1)
-
-
-def month_end(day):
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def last_paid_month(death_on):

@@ -3,7 +3,6 @@
 Nothing here touches the database; payment_services.py loads the rows, applies these rules and writes.
 """
 
-import calendar
 import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -45,9 +44,7 @@ def month_start(day):
     return day.replace(day=1)
 
 
-@lru_cache(maxsize=4096)
-def month_end(day):
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+month_end = lru_cache(maxsize=4096)(registry.last_day_of_month)
 
 
 def add_months(month, count):

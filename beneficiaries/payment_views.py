@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from shuangyong.lib.excel import workbook_response
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.http import client_ip
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.pdf import pdf_response
 from units.models import Job
@@ -36,10 +37,6 @@ BATCH_RELATED = (
     "paid_by__profile",
 )
 RETURNABLE_METHODS = (PayMethod.CARD, PayMethod.PASSBOOK)
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 def _editable_batch(user, pk):
@@ -186,7 +183,7 @@ def batch_bank_file(request, pk):
         if not can_reveal(request.user):
             raise PermissionDenied
         people = Payment.objects.counted().filter(batch=batch).values("beneficiary").distinct().count()
-        payment_exporters.bank_file_log(user=request.user, batch=batch, people=people, ip_address=_ip(request))
+        payment_exporters.bank_file_log(user=request.user, batch=batch, people=people, ip_address=client_ip(request))
     content = payment_exporters.bank_file_workbook(
         batch=batch, unmasked=unmasked, exported_by=display_name(request.user)
     )

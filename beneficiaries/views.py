@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from shuangyong.lib.http import client_ip
 from shuangyong.lib.idcard import mask_id_number, normalize_id_number
 from shuangyong.lib.pagination import paginate
 from units.permissions import is_office
@@ -15,10 +16,6 @@ from .constants import SERVING_MEMBER_CATEGORIES
 from .forms import AccessLogFilterForm, BeneficiaryFilterForm
 from .models import Beneficiary, PaymentBatch
 from .privacy import REVEAL_FIELDS, can_reveal, personal_data_reveal
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 def _address_bar_search(post):
@@ -106,7 +103,7 @@ def beneficiary_reveal(request, pk, field):
         raise Http404
     if not can_reveal(request.user):
         return render(request, "403.html", status=403)
-    value = personal_data_reveal(user=request.user, beneficiary=person, field=field, ip_address=_ip(request))
+    value = personal_data_reveal(user=request.user, beneficiary=person, field=field, ip_address=client_ip(request))
     return render(request, "beneficiaries/_revealed.html", {"value": value, "field": field})
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.http import client_ip
 from shuangyong.lib.pagination import paginate
 
 from . import selectors, services
@@ -18,10 +19,6 @@ from .forms import AccountForm, AccountSearchForm
 from .models import UserProfile
 from .permissions import is_office
 from .services import audit_log
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 def _managed_account(request, pk):
@@ -48,7 +45,7 @@ def password_change(request):
         UserProfile.objects.update_or_create(user=user, defaults={"must_change_password": False})
         # Keeps this session; every other session of the user fails the new password hash and ends.
         update_session_auth_hash(request, user)
-        audit_log(action=AuditAction.PASSWORD_CHANGED, actor=user, target=user, ip_address=_ip(request))
+        audit_log(action=AuditAction.PASSWORD_CHANGED, actor=user, target=user, ip_address=client_ip(request))
         messages.success(request, "密码已修改。")
         return redirect("home")
     return render(request, "accounts/password_change.html", {"form": form})
@@ -87,7 +84,7 @@ def account_create(request):
     if form.is_valid():
         try:
             account, password = services.account_create(
-                actor=request.user, ip_address=_ip(request), **form.cleaned_data
+                actor=request.user, ip_address=client_ip(request), **form.cleaned_data
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -103,7 +100,7 @@ def account_create(request):
 def account_reset_password(request, pk):
     account = _managed_account(request, pk)
     try:
-        password = services.account_reset_password(actor=request.user, user=account, ip_address=_ip(request))
+        password = services.account_reset_password(actor=request.user, user=account, ip_address=client_ip(request))
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
         return redirect("accounts:detail", pk=account.pk)
@@ -116,7 +113,7 @@ def account_toggle_active(request, pk):
     account = _managed_account(request, pk)
     try:
         services.account_set_active(
-            actor=request.user, user=account, active=not account.is_active, ip_address=_ip(request)
+            actor=request.user, user=account, active=not account.is_active, ip_address=client_ip(request)
         )
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
@@ -135,7 +132,7 @@ def account_set_reveal(request, pk):
     account = _managed_account(request, pk)
     allowed = request.POST.get("allowed") == "1"
     try:
-        services.account_set_reveal(actor=request.user, user=account, allowed=allowed, ip_address=_ip(request))
+        services.account_set_reveal(actor=request.user, user=account, allowed=allowed, ip_address=client_ip(request))
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
     else:

@@ -4,21 +4,19 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from shuangyong.lib.http import client_ip
+
 from .constants import AuditAction
 
 logger = logging.getLogger("shuangyong.security")
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 def _record(action, *, request, user=None, username=""):
     from .services import audit_log
 
     username = username or (user.get_username() if user else "")
-    logger.info("%s user=%s ip=%s", action, username, _ip(request))
-    audit_log(action=action, actor=user, target=user, username=username, ip_address=_ip(request))
+    logger.info("%s user=%s ip=%s", action, username, client_ip(request))
+    audit_log(action=action, actor=user, target=user, username=username, ip_address=client_ip(request))
 
 
 @receiver(user_logged_in)
