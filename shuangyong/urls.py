@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("units.account_urls")),
     path("beneficiaries/", include("beneficiaries.urls")),
     path("payments/", include("beneficiaries.payment_urls")),
+    path("activities/", include("activities.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

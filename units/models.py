@@ -4,6 +4,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from activities.constants import metric_choices
+
 from . import permissions
 from .constants import (
     MILITARY_KINDS,
@@ -329,3 +331,66 @@ class Job(models.Model):
     @property
     def is_finished(self):
         return self.status in {JobStatus.DONE, JobStatus.FAILED}
+
+
+class UnitPlanQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(permissions.scope_q(user, "unit__path"))
+
+    def editable_by(self, user):
+        return self.filter(permissions.scope_q(user, "unit__path", roles=[Role.OFFICE, Role.LIAISON]))
+
+
+class UnitPlan(models.Model):
+    """A unit's 年度双拥工作计划: its text and measurable targets."""
+
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="plans")
+    year = models.PositiveSmallIntegerField("年度")
+    text = models.TextField("计划内容", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = UnitPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "年度双拥工作计划"
+        verbose_name_plural = "年度双拥工作计划"
+        ordering = ["-year", "unit"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "year"],
+                name="one_plan_per_unit_and_year",
+                violation_error_message="该单位该年度已有计划。",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} {self.year}年双拥工作计划"
+
+    def get_absolute_url(self):
+        return reverse("units:plan", args=[self.unit_id, self.year])
+
+
+class PlanTarget(models.Model):
+    """One measurable target: a number of activities of a type (type:meeting) or a count (count:boards)."""
+
+    plan = models.ForeignKey(UnitPlan, on_delete=models.CASCADE, related_name="targets")
+    metric = models.CharField("指标", max_length=40, choices=metric_choices)
+    target = models.PositiveIntegerField("目标数")
+
+    class Meta:
+        verbose_name = "计划指标"
+        verbose_name_plural = "计划指标"
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "metric"],
+                name="one_target_per_metric",
+                violation_error_message="同一指标只能填写一次。",
+            ),
+            models.CheckConstraint(condition=Q(target__gt=0), name="plan_target_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_metric_display()} {self.target}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import group_views, import_views, pairing_views, views
+from . import group_views, import_views, pairing_views, plan_views, views
 
 app_name = "units"
 
@@ -26,6 +26,10 @@ urlpatterns = [
     path("pairings/<int:pk>/end/", pairing_views.pairing_end, name="pairing_end"),
     path("pairings/<int:pk>/agreements/new/", pairing_views.pairing_agreement_add, name="agreement_add"),
     path("agreements/<int:pk>/file/", pairing_views.agreement_file, name="agreement_file"),
+    # annual plans
+    path("plans/", plan_views.plan_overview, name="plans"),
+    path("<int:pk>/plans/<int:year>/", plan_views.plan_detail, name="plan"),
+    path("<int:pk>/plans/<int:year>/edit/", plan_views.plan_edit, name="plan_edit"),
     # import
     path("import/", import_views.unit_import, name="import"),
     path("import/template/", import_views.unit_import_template, name="import_template"),
