@@ -4,6 +4,7 @@ Run by bench/run.py, once per database, so that Django settings are loaded for t
 """
 
 import argparse
+import importlib.util
 import json
 import logging
 import math
@@ -40,6 +41,14 @@ from units.models import Membership, Unit  # noqa: E402
 LIST_TARGET_MS = 300
 SEARCH_TARGET_MS = 100
 PER_PAGE = 50
+
+
+def load_bench(name):
+    """Load bench/<name>.py by path: bench/activities.py shares its name with the Django app."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).resolve().parent / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def log(message):
@@ -130,7 +139,7 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--parts", default="units,registry,import,export,payments")
+    parser.add_argument("--parts", default="units,registry,import,export,payments,activities")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
 
@@ -145,6 +154,10 @@ def main():
     if "payments" in parts:
         payments.prepare(root, args.profile)
         timed += payments.pages(root)
+    if "activities" in parts:
+        activity_bench = load_bench("activities")
+        activity_bench.prepare(root, args.profile)
+        timed += activity_bench.pages(root)
     for label, user, url, target, data in timed:
         if user.pk not in clients:
             clients[user.pk] = Client()
@@ -160,6 +173,9 @@ def main():
     if "payments" in parts:
         results += payments.summary_results(root, requests=args.requests, warmup=args.warmup)
         results += payments.batch_results(root)
+    if "activities" in parts:
+        results += activity_bench.page_size_results(root)
+        results += activity_bench.export_results(root)
     print(json.dumps({"vendor": connection.vendor, "results": results}, ensure_ascii=False))
 
 

@@ -1,7 +1,7 @@
 """Benchmark the portal's pages on the scale profile, on SQLite and PostgreSQL, and print one table.
 
     .venv/bin/python bench/run.py [--db sqlite|postgres|both] [--profile province|county] [--regenerate]
-        [--parts units,registry,import,export,payments]
+        [--parts units,registry,import,export,payments,activities]
 
 Each database keeps its generated data between runs: SQLite in a file under the temp directory,
 PostgreSQL in the database shuangyong_bench (created when missing).
@@ -153,8 +153,8 @@ def main():
     parser.add_argument("--regenerate", action="store_true", help="删除已有的规模数据并重新生成")
     parser.add_argument(
         "--parts",
-        default="units,registry,import,export,payments",
-        help="要测的部分：units,registry,import,export,payments（逗号分隔）",
+        default="units,registry,import,export,payments,activities",
+        help="要测的部分：units,registry,import,export,payments,activities（逗号分隔）",
     )
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
     args = parser.parse_args()

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from activities.selectors import person_visits
 from shuangyong.lib.http import client_ip
 from shuangyong.lib.idcard import mask_id_number, normalize_id_number
 from shuangyong.lib.pagination import paginate
@@ -90,6 +91,7 @@ def beneficiary_detail(request, pk):
             "payments": payments,
             "payment_years": selectors.person_payment_years(payments=payments),
             "batch_links": PaymentBatch.objects.visible_to(request.user).exists(),
+            "visits": person_visits(beneficiary=person, user=request.user),
         },
     )
 

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from activities.demo import build_activities
 from beneficiaries.demo import build_registry
 from beneficiaries.payment_demo import build_payments
 from shuangyong.lib.pdf import render_pdf
@@ -247,6 +248,7 @@ def build_demo():
     reveal_group().user_set.add(*User.objects.filter(username__in=["zhuren", "ganshi"]))
     build_registry(units, today=timezone.localdate())
     build_payments(units, today=timezone.localdate())
+    build_activities(units, today=timezone.localdate())
     return units
 
 

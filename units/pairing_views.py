@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from activities import selectors as activity_selectors
 from shuangyong.lib.forms import add_service_errors
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.uploads import private_file_response
@@ -87,6 +88,7 @@ def pairing_detail(request, pk):
             "can_edit": Pairing.objects.editable_by(request.user).filter(pk=pairing.pk).exists(),
             "civil_visible": in_scope(request.user, pairing.civil_unit),
             "military_visible": in_scope(request.user, pairing.military_unit),
+            "unit_activities": activity_selectors.pairing_activities(user=request.user, pairing=pairing),
         },
     )
 

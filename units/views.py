@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from activities import selectors as activity_selectors
 from shuangyong.lib.forms import add_service_errors
 from shuangyong.lib.pagination import paginate
 
@@ -45,6 +46,7 @@ def unit_detail(request, pk):
             "pairings": selectors.unit_pairings(unit=unit, user=request.user),
             "liaisons": selectors.unit_liaisons(unit=unit),
             "can_edit": Unit.objects.editable_by(request.user).filter(pk=unit.pk).exists(),
+            "unit_activities": activity_selectors.unit_activities(user=request.user, unit=unit),
         },
     )
 

@@ -88,3 +88,85 @@ document.addEventListener("click", function (event) {
     event.preventDefault();
   }
 });
+
+// Formsets: a button data-formset-add="gifts" appends a copy of <template id="gifts-template"> to #gifts-rows.
+function addFormsetRow(prefix) {
+  const total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+  const template = document.getElementById(prefix + "-template");
+  const rows = document.getElementById(prefix + "-rows");
+  if (!total || !template || !rows) { return null; }
+  const index = parseInt(total.value, 10) || 0;
+  const holder = document.createElement("div");
+  holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(index));
+  const row = holder.firstElementChild;
+  rows.appendChild(row);
+  total.value = index + 1;
+  toggleConditionalFields(row);
+  return row;
+}
+
+// A search hit marked data-pick="recipients" adds a row holding that person (data-pk, data-label, data-warning);
+// the amount of the row above is copied, since a visit usually gives everyone the same.
+document.addEventListener("click", function (event) {
+  const add = event.target.closest("[data-formset-add]");
+  if (add) {
+    const row = addFormsetRow(add.getAttribute("data-formset-add"));
+    const first = row && row.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) { first.focus(); }
+    return;
+  }
+  // A new row's 移除 empties it (an empty row is not saved) and hides it.
+  const remove = event.target.closest("[data-row-remove]");
+  if (remove) {
+    const row = remove.closest(".formset-row");
+    row.querySelectorAll("input, select, textarea").forEach(function (field) { field.value = ""; });
+    row.classList.add("d-none");
+    return;
+  }
+  const pick = event.target.closest("[data-pick]");
+  if (!pick) { return; }
+  const prefix = pick.getAttribute("data-pick");
+  const rows = document.getElementById(prefix + "-rows");
+  const pk = pick.getAttribute("data-pk");
+  const taken = rows && Array.from(rows.querySelectorAll("[data-fill=pk]")).find(function (input) {
+    return input.value === pk;
+  });
+  if (taken) {
+    const amount = taken.closest(".formset-row").querySelector("input[name$=amount]");
+    if (amount) { amount.focus(); }
+    return;
+  }
+  const previous = rows ? rows.querySelectorAll("input[name$=amount]") : [];
+  const lastAmount = previous.length ? previous[previous.length - 1].value : "";
+  const row = addFormsetRow(prefix);
+  if (!row) { return; }
+  row.querySelector("[data-fill=pk]").value = pk;
+  row.querySelector("[data-fill=label]").textContent = pick.getAttribute("data-label");
+  row.querySelector("[data-fill=warning]").textContent = pick.getAttribute("data-warning") || "";
+  const amount = row.querySelector("input[name$=amount]");
+  if (amount) {
+    amount.value = lastAmount;
+    amount.focus();
+    amount.select();
+  }
+  pick.disabled = true;
+  pick.textContent = "已添加";
+});
+
+// A search box marked data-no-enter searches on Enter instead of sending the form it sits in.
+document.addEventListener("keydown", function (event) {
+  if (event.key === "Enter" && event.target.matches("input[data-no-enter]")) {
+    event.preventDefault();
+    event.target.dispatchEvent(new Event("search", { bubbles: true }));
+  }
+});
+
+// After a refused save, a form marked data-focus-error puts the cursor on the first field to correct.
+document.addEventListener("DOMContentLoaded", function () {
+  const invalid = document.querySelector("form[data-focus-error] .is-invalid, form[data-focus-error] .invalid-feedback.d-block");
+  if (invalid) {
+    const field = invalid.matches("input, select, textarea") ? invalid
+      : invalid.parentElement.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) { field.focus(); }
+  }
+});

@@ -50,8 +50,11 @@ def open_as(browser, live_server, demo):
     """Return a function that logs a demo persona in and gives back its page."""
     contexts = []
 
-    def login(username):
-        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    def login(username, *, phone=False):
+        size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+        context = browser.new_context(
+            base_url=live_server.url, locale="zh-CN", viewport=size, is_mobile=phone, has_touch=phone
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15000)

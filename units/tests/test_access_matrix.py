@@ -29,12 +29,18 @@ TARGETS = {
     "office_import": lambda f: [_office_import(f)],
     "office_export": lambda f: [_office_export(f)],
     "none": lambda f: [],
+    "plan": lambda f: [f["township"].pk, 2026],
+    "budget_line": lambda f: [_budget_line(f).pk],
+    "occasion": lambda f: [2026, "army_day"],
     "standard": lambda f: [_standard(f).pk],
     "raised_standard": lambda f: [_raised_standard(f).pk],
     "batch": lambda f: [_batch(f).pk],
     "paid_payment": lambda f: [_paid_payment(f).pk],
     "death": lambda f: [_death(f).pk],
     "recovery": lambda f: [_recovery(f).pk],
+    "activity": lambda f: [_activity(f).pk],
+    "activity_recipient": lambda f: [(a := _activity(f)).pk, a.recipients.get().pk],
+    "activity_photo": lambda f: [_activity(f).photos.get().pk],
 }
 
 OK, NF, FORBID = 200, 404, 403
@@ -129,6 +135,39 @@ MATRIX = {
     "payments:death_check": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
     "payments:import": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
     "payments:import_template": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    # Plans: everyone sees the plans of their jurisdiction; office and liaisons write them, leaders read.
+    "units:plans": ("get", "none", EVERYONE),
+    "units:plan": ("get", "plan", IN_COUNTY_READ),
+    "units:plan_edit": ("get", "plan", IN_TOWNSHIP_EDIT),
+    # 双拥经费 and the dashboard are the office's and the leaders' (the outsider's office sees its own county);
+    # liaisons have neither.
+    "activities:budget": ("get", "none", {**OFFICE_ONLY, "leader": OK, "outsider": OK}),
+    "activities:budget_create": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "activities:budget_edit": ("get", "budget_line", OFFICE_ONLY),
+    "activities:dashboard": ("get", "none", {**OFFICE_ONLY, "leader": OK, "outsider": OK}),
+    # The activity log and its totals: everyone sees the activities of their own jurisdiction (possibly none).
+    "activities:list": ("get", "none", EVERYONE),
+    "activities:export": ("get", "none", EVERYONE),
+    "activities:occasions": ("get", "none", EVERYONE),
+    "activities:occasion": ("get", "occasion", EVERYONE),
+    # Importing past years' activities: whoever may log activities, for the units in their care; leaders never.
+    "activities:import": ("get", "none", {**EVERYONE, "leader": NF}),
+    "activities:import_template": ("get", "none", {**EVERYONE, "leader": NF}),
+    # Entry: whoever may log activities, for the units in their care; leaders read, the office corrects 慰问金.
+    "activities:create": ("get", "none", {**EVERYONE, "leader": NF}),
+    "activities:detail": ("get", "activity", IN_COUNTY_READ),
+    "activities:edit": ("get", "activity", IN_TOWNSHIP_EDIT),
+    "activities:photo_add": ("get", "activity", IN_TOWNSHIP_EDIT),
+    "activities:recipient_correct": ("get", "activity_recipient", OFFICE_ONLY),
+    "activities:photo": ("get", "activity_photo", IN_COUNTY_READ),
+    "activities:photo_thumbnail": ("get", "activity_photo", IN_COUNTY_READ),
+    "activities:photo_remove": (
+        "post",
+        "activity_photo",
+        {**IN_TOWNSHIP_EDIT, "director": 302, "office": 302, "liaison": 302},
+    ),
+    "activities:recipient_search": ("get", "none", {**EVERYONE, "leader": NF}),
+    "activities:unit_options": ("get", "none", {**EVERYONE, "leader": NF}),
 }
 
 
@@ -273,6 +312,45 @@ def _recovery(f):
         recorded_by=f["office"],
     )
     return overpayment_record(change=change, recorded_by=f["office"]).recovery
+
+
+def _budget_line(f):
+    from decimal import Decimal
+
+    from activities.budget_services import budget_line_save
+    from activities.constants import BudgetSource
+
+    return budget_line_save(
+        unit=f["township"].parent,
+        year=2025,
+        source=BudgetSource.COUNTY,
+        amount=Decimal("200000"),
+        note="",
+        saved_by=f["office"],
+    )
+
+
+def _activity(f):
+    """A 八一 visit of 溧东镇 with one registry recipient (王建国) and one photo."""
+    import io
+
+    from PIL import Image
+
+    from activities.constants import ActivityType, Occasion
+    from activities.services import activity_create
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, "PNG")
+    return activity_create(
+        unit=f["township"],
+        created_by=f["liaison"],
+        type=ActivityType.VISIT,
+        occasion=Occasion.ARMY_DAY,
+        title="八一走访慰问",
+        start_date=datetime.date(2025, 7, 28),
+        recipients=[{"beneficiary": f["person"], "amount": "500"}],
+        photos=[SimpleUploadedFile("合影.png", buffer.getvalue())],
+    )
 
 
 # URLs that are not the portal's own pages.

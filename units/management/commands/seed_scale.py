@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from activities import scale as activity_scale
 from beneficiaries.constants import ChangeKind, Status
 from beneficiaries.demo import PeopleMaker
 from beneficiaries.models import (
@@ -584,6 +585,7 @@ def wipe(profile):
     removed = 0
     for root in scale_roots(profile):
         units = Unit.objects.filter(path__startswith=root.path)
+        activity_scale.wipe_activities(units)
         wipe_people(Beneficiary.objects.filter(township__in=units))
         batches = PaymentBatch.objects.filter(unit__in=units)
         BatchException.objects.filter(batch__in=batches.values("pk"))._raw_delete(BatchException.objects.db)
@@ -621,14 +623,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--payments-only", action="store_true", help="只为已生成、尚无发放记录的规模数据补充标准、批次和发放记录"
         )
+        parser.add_argument("--activities-only", action="store_true", help="只为已生成、尚无活动的规模数据补充双拥活动")
 
-    def handle(self, *args, profile, reset, delete, password, payments_only, **options):
+    def handle(self, *args, profile, reset, delete, password, payments_only, activities_only=False, **options):
         if settings.PRODUCTION:
             raise CommandError("生产环境（PRODUCTION=1）不能生成规模测试数据。")
         profile = PROFILES[profile]
         started = time.perf_counter()
         if payments_only:
             self.add_payments(profile)
+            return
+        if activities_only:
+            self.add_activities(profile)
             return
         if reset or delete:
             removed = wipe(profile)
@@ -679,6 +685,7 @@ class Command(BaseCommand):
         for role in Role:
             self.stdout.write(f"  {counts[f'users: {role.label}']:>6}  账号（{role.label}）")
         self.write_payments(payments, payments_elapsed)
+        self.add_activities(profile)
         self.stdout.write(f"  账号用户名以 {usernames_prefix(profile)} 开头，密码：{password}")
 
     def add_payments(self, profile):
@@ -692,6 +699,18 @@ class Command(BaseCommand):
             payments = build_payments(root, months=profile.payment_months, log=self.stderr.write)
         self.stdout.write(self.style.SUCCESS(f"已为“{root_name(profile)}”补充发放数据："))
         self.write_payments(payments, time.perf_counter() - started)
+
+    def add_activities(self, profile):
+        root = scale_roots(profile).first()
+        if root is None:
+            raise CommandError(f"规模测试数据“{root_name(profile)}”不存在，请先生成。")
+        if activity_scale.Activity.objects.filter(unit__path__startswith=root.path).exists():
+            raise CommandError(f"“{root_name(profile)}”已有双拥活动。如需重新生成，请加 --reset。")
+        started = time.perf_counter()
+        count = activity_scale.COUNTS[profile.name]
+        counts = activity_scale.build_activities(root, count=count, seed=profile.seed, log=self.stderr.write)
+        for line in activity_scale.describe(counts, time.perf_counter() - started):
+            self.stdout.write(line)
 
     def write_payments(self, counts, elapsed):
         self.stdout.write(f"  {counts['发放记录']:>9,}  发放记录（用时 {elapsed:.1f} 秒），其中：")
