@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from beneficiaries.exporters import display_name
 from shuangyong.lib.excel import workbook_response
-from shuangyong.lib.pagination import paginate
+from shuangyong.lib.pagination import KeysFirst, paginate
 
 from . import exporters, selectors
 from .constants import Occasion
@@ -35,7 +35,9 @@ def activity_list(request):
             "options": selectors.filter_options(user=request.user, filters=filters),
             "totals": totals,
             "count_lines": selectors.count_lines(totals["counts"]),
-            "page": paginate(request, selectors.activity_rows(activities=activities), PER_PAGE, count=totals["count"]),
+            "page": paginate(
+                request, KeysFirst(selectors.activity_rows(activities=activities)), PER_PAGE, count=totals["count"]
+            ),
             "query": selectors.filter_query(filters),
             "can_edit": can_record(request.user),
         },
