@@ -1,9 +1,13 @@
 """Personas and a small unit tree shared by every app's tests."""
 
 import datetime
+import io
+import re
 
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from units.constants import GroupRole, Role, UnitKind
 from units.models import GroupMember, LeadingGroup, Membership, Pairing, Unit, UserProfile
@@ -124,6 +128,34 @@ def valid_id_number(body):
     from shuangyong.lib.idcard import check_character
 
     return body + check_character(body)
+
+
+def xlsx_upload(sheet, header, rows, *, template=None, name):
+    """An uploaded .xlsx: the rows appended to the sheet of a downloaded template, or under the header."""
+    if template is None:
+        book = openpyxl.Workbook()
+        book.active.title = sheet
+        book.active.append(header)
+    else:
+        book = openpyxl.load_workbook(io.BytesIO(template))
+    for values in rows:
+        book[sheet].append(values)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+def import_error_lines(response):
+    """The rows of an import page's error table, each as the text of its cells."""
+    html = response.content.decode()
+    found = re.search(r'<table[^>]*id="import-errors".*?</table>', html, re.S)
+    if not found:
+        return []
+    lines = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", found.group(0), re.S)[1:]:
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+        lines.append(" ".join(c for c in cells if c))
+    return lines
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ def _overview_url(unit, year):
     return f"{reverse('activities:budget')}?{urlencode({'year': year, 'unit': unit.pk})}"
 
 
-@login_required
-def budget_overview(request):
+def page_scope(request):
+    """Return (form, unit, year, today) of a page's ?year=&unit= (the user's top unit and this year by default);
+    a user who reads no unit's 双拥经费 gets a 404."""
     units = budget_units(request.user)
     default_unit = units.order_by("depth", "path").first()
     if default_unit is None:
@@ -32,6 +33,12 @@ def budget_overview(request):
     today = timezone.localdate()
     form = ScopeForm(request.GET or None, units=units, today=today)
     unit, year = form.scope(default_unit=default_unit, default_year=today.year)
+    return form, unit, year, today
+
+
+@login_required
+def budget_overview(request):
+    form, unit, year, _ = page_scope(request)
     return render(
         request,
         "activities/budget.html",

@@ -168,81 +168,62 @@ def stacked_bars(*, categories, series, title, fmt=plain_number, width=720, plot
     categories: the x labels (e.g. 1月 … 12月); series: (label, values) pairs, one value per category;
     colours: one fill per series (default: the palette in order), so that a series keeps its colour across charts.
     """
-    fills = colours or [colour(index) for index in range(len(series))]
-    left, right_pad, top = 48, 10, 12
-    plot_width = width - left - right_pad
     totals = [sum((values[i] for _, values in series), 0) for i in range(len(categories))]
-    maximum = nice_max(max(totals, default=0))
+    return _columns(
+        categories=categories,
+        series=series,
+        title=title,
+        fmt=fmt,
+        width=width,
+        plot_height=plot_height,
+        colours=colours,
+        left=48,
+        maximum=nice_max(max(totals, default=0)),
+        stacked=True,
+    )
+
+
+def grouped_bars(*, categories, series, title, fmt=plain_number, width=720, plot_height=200, colours=None):
+    """Draw, for each category, one bar per series side by side (e.g. money and goods per occasion)."""
+    return _columns(
+        categories=categories,
+        series=series,
+        title=title,
+        fmt=fmt,
+        width=width,
+        plot_height=plot_height,
+        colours=colours,
+        left=64,
+        maximum=nice_max(max((v for _, values in series for v in values), default=0)),
+        stacked=False,
+    )
+
+
+def _columns(*, categories, series, title, fmt, width, plot_height, colours, left, maximum, stacked):
+    """A column chart: the series' values stacked in one column per category, or side by side."""
+    fills = colours or [colour(index) for index in range(len(series))]
+    right_pad, top = 10, 12
+    plot_width = width - left - right_pad
     slot = plot_width / max(len(categories), 1)
-    bar_width = slot * 0.6
+    group_width = slot * (0.6 if stacked else 0.7)
+    bar_width = group_width if stacked else group_width / max(len(series), 1)
     bars, labels = [], []
     for i, category in enumerate(categories):
-        x = left + slot * i + (slot - bar_width) / 2
+        x = left + slot * i + (slot - group_width) / 2
         base = top + plot_height
         for s, (name, values) in enumerate(series):
             value = values[i]
             if not value:
                 continue
             height = plot_height * float(value) / maximum
-            base -= height
+            if stacked:
+                base -= height
+                box = {"x": x, "y": base, "width": bar_width}
+            else:
+                box = {"x": x + bar_width * s, "y": top + plot_height - height, "width": bar_width * 0.9}
             bars.append(
                 _bar(
-                    x=x,
-                    y=base,
-                    width=bar_width,
-                    height=height,
-                    fill=fills[s],
-                    category=category,
-                    series=name,
-                    value=value,
-                    label=f"{category} {name}：{fmt(value)}",
-                )
-            )
-        labels.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
-                _r(left + slot * i + slot / 2),
-                _r(top + plot_height + 16),
-                AXIS,
-                shorten(category, slot),
-            )
-        )
-    legend, legend_height = _legend(
-        labels=[name for name, _ in series], fills=fills, left=left, top=top + plot_height + 28, width=plot_width
-    )
-    height = top + plot_height + 28 + legend_height + 4
-    body = format_html(
-        "{}{}{}{}",
-        _y_axis(top=top, left=left, right=width - right_pad, plot_height=plot_height, maximum=maximum, fmt=fmt),
-        format_html_join("", "{}", ((bar,) for bar in bars)),
-        format_html_join("", "{}", ((label,) for label in labels)),
-        legend,
-    )
-    return _svg(width=width, height=height, title=title, body=body)
-
-
-def grouped_bars(*, categories, series, title, fmt=plain_number, width=720, plot_height=200, colours=None):
-    """Draw, for each category, one bar per series side by side (e.g. money and goods per occasion)."""
-    fills = colours or [colour(index) for index in range(len(series))]
-    left, right_pad, top = 64, 10, 12
-    plot_width = width - left - right_pad
-    maximum = nice_max(max((v for _, values in series for v in values), default=0))
-    slot = plot_width / max(len(categories), 1)
-    group_width = slot * 0.7
-    bar_width = group_width / max(len(series), 1)
-    bars, labels = [], []
-    for i, category in enumerate(categories):
-        x0 = left + slot * i + (slot - group_width) / 2
-        for s, (name, values) in enumerate(series):
-            value = values[i]
-            if not value:
-                continue
-            height = plot_height * float(value) / maximum
-            bars.append(
-                _bar(
-                    x=x0 + bar_width * s,
-                    y=top + plot_height - height,
-                    width=bar_width * 0.9,
+                    **box,
                     height=height,
                     fill=fills[s],
                     category=category,

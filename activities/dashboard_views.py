@@ -4,14 +4,12 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 
 from shuangyong.lib.money import wan_yuan
 
 from . import charts
-from .budget_forms import ScopeForm, budget_units
+from .budget_views import page_scope
 from .constants import ActivityType
 from .models import Activity
 from .selectors import (
@@ -100,13 +98,7 @@ def _budget_chart(budget):
 
 @login_required
 def dashboard(request):
-    units = budget_units(request.user)
-    default_unit = units.order_by("depth", "path").first()
-    if default_unit is None:
-        raise Http404
-    today = timezone.localdate()
-    form = ScopeForm(request.GET or None, units=units, today=today)
-    unit, year = form.scope(default_unit=default_unit, default_year=today.year)
+    form, unit, year, today = page_scope(request)
     activities = Activity.objects.visible_to(request.user).filter(unit__path__startswith=unit.path)
     this_year = activities.filter(
         start_date__gte=datetime.date(year, 1, 1), start_date__lte=datetime.date(year, 12, 31)

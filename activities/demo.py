@@ -771,6 +771,17 @@ def demo_photo(seed, size=(800, 533)):
 # Replaying the specs through the services
 
 
+def _at(day, time):
+    return timezone.make_aware(datetime.datetime.combine(day, time))
+
+
+def _backdate(saved, when, *fields):
+    """Date a saved row and its history as written `when` (the demo replays two years at once)."""
+    model = type(saved)
+    model.objects.filter(pk=saved.pk).update(**dict.fromkeys(fields, when))
+    model.history.filter(id=saved.pk).update(history_date=when)
+
+
 class DemoActivities:
     def __init__(self, units, *, today):
         self.units, self.today = units, today
@@ -884,10 +895,9 @@ class DemoActivities:
         ]
 
     def stamp(self, activity, day):
-        """Date what was written as entered on the day the activity ended (the demo replays two years at once)."""
-        when = timezone.make_aware(datetime.datetime.combine(day, datetime.time(17, 30)))
-        Activity.objects.filter(pk=activity.pk).update(created_at=when, updated_at=when)
-        Activity.history.filter(id=activity.pk).update(history_date=when)
+        """Date what was written as entered on the day the activity ended."""
+        when = _at(day, datetime.time(17, 30))
+        _backdate(activity, when, "created_at", "updated_at")
         Recipient.objects.filter(activity=activity).update(created_at=when)
         services.activity_payments(activity).update(created_at=when)
         Photo.objects.filter(activity=activity).update(uploaded_at=when)
@@ -949,9 +959,7 @@ class DemoActivities:
                 )
             except ValidationError:
                 continue  # a year the plan pages no longer take (the demo run long after): left out
-            when = timezone.make_aware(datetime.datetime.combine(written, datetime.time(9)))
-            UnitPlan.objects.filter(pk=plan.pk).update(updated_at=when)
-            UnitPlan.history.filter(id=plan.pk).update(history_date=when)
+            _backdate(plan, _at(written, datetime.time(9)), "updated_at")
 
     def budget(self, year):
         written = datetime.date(year, 1, 10)
@@ -971,9 +979,7 @@ class DemoActivities:
                 )
             except ValidationError:
                 continue  # a year the budget pages no longer take (the demo run long after): left out
-            when = timezone.make_aware(datetime.datetime.combine(written, datetime.time(9)))
-            BudgetLine.objects.filter(pk=line.pk).update(created_at=when)
-            BudgetLine.history.filter(id=line.pk).update(history_date=when)
+            _backdate(line, _at(written, datetime.time(9)), "created_at")
 
 
 def build_activities(units, *, today):

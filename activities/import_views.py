@@ -1,27 +1,12 @@
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 
-from shuangyong.lib.excel import check_workbook, workbook_response
+from shuangyong.lib.excel import workbook_response
+from shuangyong.lib.forms import WorkbookImportForm
 
 from . import importers
-
-
-class ActivityImportForm(forms.Form):
-    file = forms.FileField(
-        label="Excel 文件",
-        help_text="请使用下载的导入模板；全部行无误才导入，有一行有误则不导入任何数据。",
-        widget=forms.FileInput(attrs={"accept": ".xlsx"}),
-        error_messages={"required": "请选择要上传的 .xlsx 文件。"},
-    )
-    check_only = forms.BooleanField(label="只检查，不导入", required=False)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        check_workbook(upload)
-        return upload
 
 
 def _require_importer(user):
@@ -33,7 +18,7 @@ def _require_importer(user):
 def activity_import(request):
     """Import past years' activities: every row checked, all saved in one transaction or none."""
     _require_importer(request.user)
-    form = ActivityImportForm(request.POST or None, request.FILES or None)
+    form = WorkbookImportForm(request.POST or None, request.FILES or None)
     result, errors = None, []
     if form.is_valid():
         try:

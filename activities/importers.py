@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from shuangyong.lib import excel
-from shuangyong.lib.money import ZERO, to_yuan
+from shuangyong.lib.excel import EXAMPLE_PREFIX, RowError
+from shuangyong.lib.money import ZERO
 from units.constants import MILITARY_KINDS
 from units.models import Unit
 
@@ -28,7 +29,6 @@ from .models import Activity, Gift, RecipientGroup
 SHEET = "双拥活动"
 UNITS_SHEET = "可填报单位"
 NOTES_SHEET = "填写说明"
-EXAMPLE_PREFIX = "示例："
 DEFAULT_MAX_ROWS = 5000
 MAX_MONEY = Decimal("100000000")
 MAX_COUNT = 10_000_000
@@ -118,14 +118,7 @@ def _whole_number(value):
 def _money(value):
     if value is None or value == "":
         return ZERO
-    if isinstance(value, bool):
-        raise ValidationError("金额格式不正确。")
-    if isinstance(value, float):
-        # A number cell is binary: 0.1 + 0.2 comes back as 0.30000000000000004, which is 0.30 yuan.
-        nearest = Decimal(value).quantize(Decimal("0.01"))
-        if abs(Decimal(value) - nearest) < Decimal("0.00000001"):
-            value = nearest
-    amount = to_yuan(value)
+    amount = excel.cell_yuan(value)
     if amount < 0:
         raise ValidationError("不能为负数。")
     if amount >= MAX_MONEY:
@@ -142,17 +135,6 @@ def _choice(value, mapping, what):
 
 
 # The import
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self):
-        column = f"{self.column}：" if self.column else ""
-        return f"第 {self.row} 行 {column}{self.message}"
 
 
 @dataclass
@@ -231,19 +213,7 @@ class ActivityImport:
 
     def read(self, file):
         """Return the data rows of an uploaded workbook, example rows left out."""
-        workbook = excel.open_workbook(file)
-        try:
-            sheet = excel.get_sheet(workbook, SHEET)
-            rows = [
-                (number, record)
-                for number, record in excel.iter_rows(sheet, COLUMNS, max_rows=max_rows())
-                if not _text(record["unit"]).startswith(EXAMPLE_PREFIX)
-            ]
-        finally:
-            workbook.close()
-        if not rows:
-            raise ValidationError(f"文件中没有要导入的数据（以“{EXAMPLE_PREFIX}”开头的示例行不会导入）。")
-        return rows
+        return excel.read_rows(file, SHEET, COLUMNS, max_rows=max_rows(), example_column="unit")
 
     # ---- checking ----------------------------------------------------------------------------------
     def check(self, rows):

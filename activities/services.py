@@ -8,6 +8,7 @@ is kept on the activity by `activity_totals_refresh` and by nothing else.
 import contextlib
 import io
 import warnings
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from beneficiaries.constants import PaymentKind, PayMethod
 from beneficiaries.models import Beneficiary, Payment
+from beneficiaries.standard_services import one_off_write
 from shuangyong.lib.money import ZERO, format_yuan, to_yuan
 from shuangyong.lib.uploads import check_upload, display_name, original_name, random_name
 from units.constants import MILITARY_KINDS, TOP_KINDS, Role, UnitKind
@@ -435,30 +437,21 @@ def _store_photos(activity, prepared, *, uploaded_by, captions=None):
 
 def _pay(activity, person, amount, *, reference, purpose, created_by, field="recipients"):
     """Write one 慰问金 row of the ledger: cash, paid on the activity date; each reference once per person."""
-    payment = Payment(
+    if field == "amount":
+        message = "刚刚有人登记了此人的另一笔更正，请刷新页面核对后再试。"
+    else:
+        message = f"“{mask_name(person.name)}”本次活动的慰问金已记入发放台账，不能重复发放。"
+    return one_off_write(
         beneficiary=person,
-        township=person.township,
         kind=PaymentKind.CONDOLENCE,
-        month=activity.start_date.replace(day=1),
-        months=1,
         amount=amount,
         reference=reference,
-        purpose=purpose[:200],
+        purpose=purpose,
         method=PayMethod.CASH,
         paid_on=activity.start_date,
         created_by=created_by,
+        refused=lambda: ValidationError({field: message}),
     )
-    payment.full_clean(validate_constraints=False)
-    try:
-        with transaction.atomic():
-            payment.save()
-    except IntegrityError as error:
-        if field == "amount":
-            raise ValidationError({field: "刚刚有人登记了此人的另一笔更正，请刷新页面核对后再试。"}) from error
-        raise ValidationError(
-            {field: f"“{mask_name(person.name)}”本次活动的慰问金已记入发放台账，不能重复发放。"}
-        ) from error
-    return payment
 
 
 def _add_recipient(activity, person, amount, goods, goods_value, *, created_by):
@@ -562,6 +555,15 @@ def activity_totals_refresh(*, activity):
 # Activities
 
 
+class _Checked(NamedTuple):
+    military_units: list
+    pairings: list
+    gift_rows: list  # None: the gifts stay as they are
+    group_rows: list  # None: the groups stay as they are
+    recipient_rows: list
+    photos: list
+
+
 def _prepare(*, unit, user, values, military_units, pairings, gifts, groups, recipients, photos):
     """Check everything an activity write brings and return the checked parts; raise one ValidationError."""
     errors = {}
@@ -579,22 +581,34 @@ def _prepare(*, unit, user, values, military_units, pairings, gifts, groups, rec
                 errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    return military_units, pairings, gift_rows, group_rows, recipient_rows, prepared
+    return _Checked(military_units, pairings, gift_rows, group_rows, recipient_rows, prepared)
 
 
-def _save_children(activity, *, gift_rows, group_rows):
-    if gift_rows is not None:
+def _save(activity, checked, *, user, new_recipients):
+    """Save the activity as written by `user`: its units, pairings, gifts and groups (when given), the new
+    recipients (paid in the ledger) and the photos; return it with its totals."""
+    activity.occasion_year = occasion_year_of(activity.occasion, activity.start_date)
+    activity.full_clean(exclude=["created_by"])
+    activity._history_user = user
+    activity.save()
+    activity.military_units.set(checked.military_units)
+    activity.pairings.set(checked.pairings)
+    if checked.gift_rows is not None:
         activity.gifts.all().delete()
-        for gift in gift_rows:
+        for gift in checked.gift_rows:
             gift.activity = activity
             gift.full_clean(exclude=["activity", "recipient_unit"])
-        Gift.objects.bulk_create(gift_rows)
-    if group_rows is not None:
+        Gift.objects.bulk_create(checked.gift_rows)
+    if checked.group_rows is not None:
         activity.groups.all().delete()
-        for group in group_rows:
+        for group in checked.group_rows:
             group.activity = activity
             group.full_clean(exclude=["activity"])
-        RecipientGroup.objects.bulk_create(group_rows)
+        RecipientGroup.objects.bulk_create(checked.group_rows)
+    for person, amount, goods, goods_value in new_recipients:
+        _add_recipient(activity, person, amount, goods, goods_value, created_by=user)
+    _store_photos(activity, checked.photos, uploaded_by=user)
+    return activity_totals_refresh(activity=activity)
 
 
 def _fields(fields):
@@ -620,7 +634,7 @@ def activity_create(
     """Record an activity with what it gave; each registry recipient's money becomes a 慰问金 row in the ledger."""
     _check_editor(created_by, unit)
     values = _fields(fields)
-    military_units, pairings, gift_rows, group_rows, recipient_rows, prepared = _prepare(
+    checked = _prepare(
         unit=unit,
         user=created_by,
         values=values,
@@ -632,17 +646,7 @@ def activity_create(
         photos=photos,
     )
     activity = Activity(unit=unit, created_by=created_by, **values)
-    activity.occasion_year = occasion_year_of(activity.occasion, activity.start_date)
-    activity.full_clean(exclude=["created_by"])
-    activity._history_user = created_by
-    activity.save()
-    activity.military_units.set(military_units)
-    activity.pairings.set(pairings)
-    _save_children(activity, gift_rows=gift_rows, group_rows=group_rows)
-    for person, amount, goods, goods_value in recipient_rows:
-        _add_recipient(activity, person, amount, goods, goods_value, created_by=created_by)
-    _store_photos(activity, prepared, uploaded_by=created_by)
-    return activity_totals_refresh(activity=activity)
+    return _save(activity, checked, user=created_by, new_recipients=checked.recipient_rows)
 
 
 def _check_kept_recipients(activity, recipient_rows, errors):
@@ -704,7 +708,7 @@ def activity_update(
             {"beneficiary": r.beneficiary, "amount": r.amount, "goods": r.goods, "goods_value": r.goods_value}
             for r in activity.recipients.select_related("beneficiary__township")
         ]
-    military_units, pairings, gift_rows, group_rows, recipient_rows, prepared = _prepare(
+    checked = _prepare(
         unit=unit,
         user=updated_by,
         values=values,
@@ -716,7 +720,7 @@ def activity_update(
         photos=photos,
     )
     errors = {}
-    kept, new = _check_kept_recipients(activity, recipient_rows, errors)
+    kept, new = _check_kept_recipients(activity, checked.recipient_rows, errors)
     paid = activity_payments(activity).exists()
     if paid and values["start_date"] != activity.start_date:
         errors.setdefault("start_date", []).append(
@@ -724,24 +728,14 @@ def activity_update(
         )
     if errors:
         raise ValidationError(errors)
-    for name, value in values.items():
-        setattr(activity, name, value)
-    activity.unit = unit
-    activity.occasion_year = occasion_year_of(activity.occasion, activity.start_date)
-    activity.full_clean(exclude=["created_by"])
-    activity._history_user = updated_by
-    activity.save()
-    activity.military_units.set(military_units)
-    activity.pairings.set(pairings)
-    _save_children(activity, gift_rows=gift_rows, group_rows=group_rows)
     for recipient, goods, goods_value in kept:
         if (recipient.goods, recipient.goods_value) != (goods, goods_value):
             recipient.goods, recipient.goods_value = goods, goods_value
             recipient.save(update_fields=["goods", "goods_value"])
-    for person, amount, goods, goods_value in new:
-        _add_recipient(activity, person, amount, goods, goods_value, created_by=updated_by)
-    _store_photos(activity, prepared, uploaded_by=updated_by)
-    return activity_totals_refresh(activity=activity)
+    for name, value in values.items():
+        setattr(activity, name, value)
+    activity.unit = unit
+    return _save(activity, checked, user=updated_by, new_recipients=new)
 
 
 @transaction.atomic

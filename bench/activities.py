@@ -20,13 +20,12 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from registry import count_queries, log, office_user, once
+from registry import count_queries, county_of, log, office_user, once, township_liaison
 
 from activities import log_views
 from activities.constants import ActivityType, Occasion
 from activities.models import Activity
-from units.constants import Role, UnitKind
-from units.models import Membership, Unit
+from units.constants import UnitKind
 
 LIST_TARGET_MS = 300
 DASHBOARD_TARGET_MS = 2000  # all figures of a year, as for the annual summary
@@ -44,22 +43,6 @@ def prepare(root, profile):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-
-
-def _county(root):
-    if root.kind == UnitKind.COUNTY:
-        return None
-    return Unit.objects.filter(path__startswith=root.path, kind=UnitKind.COUNTY).order_by("path").last()
-
-
-def _liaison(root):
-    membership = (
-        Membership.objects.filter(role=Role.LIAISON, unit__kind=UnitKind.TOWNSHIP, unit__path__startswith=root.path)
-        .select_related("user")
-        .order_by("unit__path")
-        .first()
-    )
-    return membership.user
 
 
 def _deep_page(root):
@@ -93,14 +76,14 @@ def pages(root):
             None,
         ),
     ]
-    county = _county(root)
+    county = county_of(root)
     if county is not None:
         county_office = office_user(county)
         rows += [
             ("活动台账 首页（县双拥办）", county_office, log_url, LIST_TARGET_MS, None),
             ("活动仪表盘 本年（县双拥办）", county_office, dashboard, DASHBOARD_TARGET_MS, None),
         ]
-    rows.append(("活动台账 首页（乡镇联络员）", _liaison(root), log_url, LIST_TARGET_MS, None))
+    rows.append(("活动台账 首页（乡镇联络员）", township_liaison(root), log_url, LIST_TARGET_MS, None))
     return rows
 
 

@@ -21,15 +21,14 @@ from django.db import connection
 from django.db.models import Max, Sum
 from django.urls import reverse
 from django.utils import timezone
-from registry import count_queries, log, office_user, once
+from registry import count_queries, county_of, log, office_user, once, township_liaison
 
 from beneficiaries import selectors
 from beneficiaries.constants import REGULAR_KINDS, BatchStatus, PaymentKind
 from beneficiaries.models import BatchException, Beneficiary, Payment, PaymentBatch
 from beneficiaries.payment_rules import add_months
 from beneficiaries.payment_services import batch_create, batch_generate, batch_key
-from units.constants import Role, UnitKind
-from units.models import Membership, Unit
+from units.constants import UnitKind
 
 LIST_TARGET_MS = 300
 SUMMARY_TARGET_MS = 2000
@@ -44,22 +43,6 @@ def prepare(root, profile):
         return
     log(f"[{connection.vendor}] 生成规模发放数据 {profile} ……")
     call_command("seed_scale", profile=profile, payments_only=True, stdout=sys.stderr)
-
-
-def _county(root):
-    if root.kind == UnitKind.COUNTY:
-        return None
-    return Unit.objects.filter(path__startswith=root.path, kind=UnitKind.COUNTY).order_by("path").last()
-
-
-def _liaison(root):
-    membership = (
-        Membership.objects.filter(role=Role.LIAISON, unit__kind=UnitKind.TOWNSHIP, unit__path__startswith=root.path)
-        .select_related("user")
-        .order_by("unit__path")
-        .first()
-    )
-    return membership.user
 
 
 def _last_paid_month(root):
@@ -89,7 +72,7 @@ def pages(root):
         (f"发放台账 第 {DEEP_PAGE} 页（{top}双拥办）", office, f"{ledger}?page={DEEP_PAGE}", LIST_TARGET_MS, None),
         (f"年度汇总 {last_year} 年（{top}双拥办）", office, f"{summary}?year={last_year}", SUMMARY_TARGET_MS, None),
     ]
-    county = _county(root)
+    county = county_of(root)
     if county is not None:
         county_office = office_user(county)
         rows += [
@@ -102,7 +85,7 @@ def pages(root):
                 None,
             ),
         ]
-    rows.append(("发放台账 首页（乡镇联络员）", _liaison(root), ledger, LIST_TARGET_MS, None))
+    rows.append(("发放台账 首页（乡镇联络员）", township_liaison(root), ledger, LIST_TARGET_MS, None))
     return rows
 
 

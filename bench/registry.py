@@ -57,6 +57,24 @@ def office_user(root):
     return Membership.objects.get(unit=root, role=Role.OFFICE).user
 
 
+def township_liaison(root):
+    """The liaison of the root's first township."""
+    return (
+        Membership.objects.filter(role=Role.LIAISON, unit__kind=UnitKind.TOWNSHIP, unit__path__startswith=root.path)
+        .select_related("user")
+        .order_by("unit__path")
+        .first()
+        .user
+    )
+
+
+def county_of(root):
+    """The root's last county, or None when the root is a county."""
+    if root.kind == UnitKind.COUNTY:
+        return None
+    return Unit.objects.filter(path__startswith=root.path, kind=UnitKind.COUNTY).order_by("path").last()
+
+
 @contextmanager
 def count_queries():
     """Count the queries run inside the block without keeping their SQL."""
@@ -88,13 +106,7 @@ def superuser():
 def pages(root):
     """Return [(label, user, url, target ms, POST data or None)]; anchors carry target None."""
     office = office_user(root)
-    liaison = (
-        Membership.objects.filter(role=Role.LIAISON, unit__kind=UnitKind.TOWNSHIP, unit__path__startswith=root.path)
-        .select_related("user")
-        .order_by("unit__path")
-        .first()
-        .user
-    )
+    liaison = township_liaison(root)
     admin = superuser()
     people = people_of(root)
     total = people.count()

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,7 +7,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shuangyong.lib.excel import XLSX_CONTENT_TYPE, check_workbook, workbook_response
+from shuangyong.lib.excel import XLSX_CONTENT_TYPE, workbook_response
+from shuangyong.lib.forms import WorkbookUploadForm
 from shuangyong.lib.jobs import job_start
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.uploads import private_file_response
@@ -21,17 +21,8 @@ from .privacy import can_reveal
 IMPORT_KINDS = (importers.CHECK_KIND, importers.SAVE_KIND)
 
 
-class RosterUploadForm(forms.Form):
-    file = forms.FileField(
-        label="Excel 文件",
-        help_text="请使用下载的导入模板，填好后上传 .xlsx 文件。",
-        widget=forms.FileInput(attrs={"accept": ".xlsx"}),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        check_workbook(upload)
-        return upload
+class RosterUploadForm(WorkbookUploadForm):
+    file_help = "请使用下载的导入模板，填好后上传 .xlsx 文件。"
 
 
 def _require_importer(user):

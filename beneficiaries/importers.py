@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from shuangyong.lib import excel
+from shuangyong.lib.excel import EXAMPLE_PREFIX
 from shuangyong.lib.idcard import normalize_id_number, validate_id_number
 from shuangyong.lib.jobs import JobFailed, job_runner, job_start
 from shuangyong.lib.uploads import display_name, random_name
@@ -30,7 +31,6 @@ SAVE_KIND = "beneficiaries_import_save"
 SHEET = "优抚对象"
 PLACES_SHEET = "乡镇村社区"
 NOTES_SHEET = "填写说明"
-EXAMPLE_PREFIX = "示例："
 LOOKUP_CHUNK = 500
 # Excel's limit for a drop-down written as a list of values.
 INLINE_LIST_MAX_CHARS = 255
@@ -364,19 +364,7 @@ class BeneficiaryImport:
 
     def read(self, file):
         """Return the data rows of an uploaded roster, example rows left out."""
-        workbook = excel.open_workbook(file)
-        try:
-            sheet = excel.get_sheet(workbook, SHEET)
-            rows = [
-                (number, record)
-                for number, record in excel.iter_rows(sheet, COLUMNS, max_rows=max_rows())
-                if not _text(record["name"]).startswith(EXAMPLE_PREFIX)
-            ]
-        finally:
-            workbook.close()
-        if not rows:
-            raise ValidationError(f"文件中没有要导入的数据（以“{EXAMPLE_PREFIX}”开头的示例行不会导入）。")
-        return rows
+        return excel.read_rows(file, SHEET, COLUMNS, max_rows=max_rows(), example_column="name")
 
     def find_township(self, reference):
         matches = self.townships_by_name.get(reference, [])

@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shuangyong.lib import excel
+from shuangyong.lib.excel import EXAMPLE_PREFIX, RowError
 from shuangyong.lib.idcard import validate_id_number
-from shuangyong.lib.money import ZERO, to_yuan
+from shuangyong.lib.money import ZERO
 from units.constants import Role
 from units.permissions import scope_q
 
@@ -23,7 +24,6 @@ from .recovery_services import paid_rows
 from .services import effective_changes
 
 LOOKUP_CHUNK = 500
-EXAMPLE_PREFIX = "示例："
 YES, NO = "是", "否"
 YES_WORDS = {YES, "Y", "YES", "TRUE", "1", "√"}
 NO_WORDS = {NO, "", "N", "NO", "FALSE", "0"}
@@ -51,17 +51,6 @@ def _people(queryset, numbers):
         for person in queryset.filter(id_number__in=chunk).select_related("township"):
             found[person.id_number] = person
     return found
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self):
-        column = f"{self.column}：" if self.column else ""
-        return f"第 {self.row} 行 {column}{self.message}"
 
 
 # The outside death list
@@ -251,15 +240,7 @@ def _month(value, kind):
 def _amount(value):
     if value is None or value == "":
         raise ValidationError("请填写金额。")
-    if isinstance(value, bool):
-        raise ValidationError("金额格式不正确。")
-    if isinstance(value, float):
-        # A number cell is binary: 1234.5 * 3 may come back as 3703.4999999999995. Within a millionth of a fen
-        # it is that fen; anything further is a third decimal typed in.
-        nearest = Decimal(value).quantize(Decimal("0.01"))
-        if abs(Decimal(value) - nearest) < Decimal("0.00000001"):
-            value = nearest
-    amount = to_yuan(value)
+    amount = excel.cell_yuan(value)
     if amount <= 0:
         raise ValidationError("金额应大于 0。")
     if amount >= Decimal("100000000"):
@@ -315,19 +296,7 @@ class PaymentImport:
         self.errors.append(RowError(row, LABELS.get(name, ""), message))
 
     def read(self, file):
-        workbook = excel.open_workbook(file)
-        try:
-            sheet = excel.get_sheet(workbook, SHEET)
-            rows = [
-                (number, record)
-                for number, record in excel.iter_rows(sheet, PAYMENT_COLUMNS, max_rows=PAYMENT_IMPORT_MAX_ROWS)
-                if not _text(record["name"]).startswith(EXAMPLE_PREFIX)
-            ]
-        finally:
-            workbook.close()
-        if not rows:
-            raise ValidationError(f"文件中没有要导入的数据（以“{EXAMPLE_PREFIX}”开头的示例行不会导入）。")
-        return rows
+        return excel.read_rows(file, SHEET, PAYMENT_COLUMNS, max_rows=PAYMENT_IMPORT_MAX_ROWS, example_column="name")
 
     def parse(self, number, record):
         """Return the values of one row, or None after naming each of its problems."""

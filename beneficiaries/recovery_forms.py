@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from shuangyong.lib.excel import check_workbook
+from shuangyong.lib.forms import WorkbookUploadForm
 from shuangyong.lib.money import MoneyFormField
 
 from .constants import DeathCause, PayMethod, RecoveryStatus
@@ -88,28 +88,5 @@ class RecoveryFilterForm(forms.Form):
         return {key: value for key, value in self.cleaned_data.items() if value}
 
 
-class UploadForm(forms.Form):
-    file = forms.FileField(
-        label="Excel 文件",
-        widget=forms.FileInput(attrs={"accept": ".xlsx"}),
-        error_messages={"required": "请选择要上传的 .xlsx 文件。"},
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        check_workbook(upload)
-        return upload
-
-
-class DeathListForm(UploadForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = "第 1 行为列名：姓名、身份证号、死亡日期（如殡葬、公安、卫健部门提供的名单）。"
-
-
-class PaymentImportForm(UploadForm):
-    check_only = forms.BooleanField(label="只检查，不导入", required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = "请使用下载的导入模板；全部行无误才导入，有一行有误则不导入任何数据。"
+class DeathListForm(WorkbookUploadForm):
+    file_help = "第 1 行为列名：姓名、身份证号、死亡日期（如殡葬、公安、卫健部门提供的名单）。"

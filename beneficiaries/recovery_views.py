@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
 from shuangyong.lib.excel import workbook_response
-from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.forms import WorkbookImportForm, add_service_errors
 from shuangyong.lib.pagination import paginate
 from units.constants import Role, UnitKind
 from units.models import Unit
@@ -15,7 +15,7 @@ from units.permissions import scope_q
 from . import payment_importers, recovery_services
 from .constants import Category, ChangeKind, RecoveryStatus
 from .models import Beneficiary, Recovery, StatusChange
-from .recovery_forms import DeathListForm, DeathSettleForm, PaymentImportForm, RecoveryFilterForm, RecoverySettleForm
+from .recovery_forms import DeathListForm, DeathSettleForm, RecoveryFilterForm, RecoverySettleForm
 from .selectors import office_counties
 
 
@@ -192,7 +192,7 @@ def death_check(request):
 def payment_import(request):
     """Import past years' payments from the template: every row checked, all written or none."""
     _require_office(request.user)
-    form = PaymentImportForm(request.POST or None, request.FILES or None)
+    form = WorkbookImportForm(request.POST or None, request.FILES or None)
     result = None
     if form.is_valid():
         try:

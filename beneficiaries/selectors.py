@@ -889,17 +889,35 @@ def yearly_summary(*, user, year, unit=None):
      "regular_amount", "backpay_amount", "one_off_amount", "people", "amount"}
 
     One scan: the year's rows grouped per person, kind, category and 补发; the figures and the distinct people of
-    every level are summed from those groups here.
+    every level are summed from those groups here (payment_summary).
     """
-    payments = (
-        _scoped_payments(user)
-        .counted()
-        .filter(PAID_Q, month__gte=datetime.date(year, 1, 1), month__lte=datetime.date(year, 12, 1))
-    )
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 1)
+    payments = _scoped_payments(user).filter(month__gte=first, month__lte=last)
     if unit is not None:
         payments = payments.filter(township__path__startswith=unit.path)
+    return {"year": year, "unit": unit, **payment_summary(payments=payments)}
+
+
+def unit_payments(*, unit, start, end):
+    """Return the ledger rows of a unit's subtree whose month falls from `start` to `end`, paid or not.
+
+    A region's rows are those of the townships inside it; a village's are those of its people.
+    """
+    payments = Payment.objects.filter(month__gte=start.replace(day=1), month__lte=end.replace(day=1))
+    if unit.kind == UnitKind.VILLAGE:
+        return payments.filter(beneficiary__village=unit)
+    return payments.filter(township__in=Unit.objects.filter(path__startswith=unit.path).values("pk"))
+
+
+def payment_summary(*, payments):
+    """Return the paid, not returned rows of `payments` per category × kind, with 补发 apart and one-offs by kind.
+
+    The keys of yearly_summary but "year" and "unit"; one scan of the rows grouped per person, kind, category and 补发.
+    """
     groups = (
-        payments.order_by()
+        payments.counted()
+        .filter(PAID_Q)
+        .order_by()
         .values_list("beneficiary_id", "kind", "category", "is_backpay")
         .annotate(count=Count("pk"), amount=Sum("amount"))
     )
@@ -964,8 +982,6 @@ def yearly_summary(*, user, year, unit=None):
     regular_kinds = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
     one_offs = sorted(one_offs.values(), key=lambda r: kind_order.get(r["kind"], 99))
     return {
-        "year": year,
-        "unit": unit,
         "regular": sorted(
             cells.values(), key=lambda r: (category_order.get(r["category"], 99), kind_order.get(r["kind"], 99))
         ),
@@ -978,6 +994,27 @@ def yearly_summary(*, user, year, unit=None):
         "count": count,
         "amount": amount,
     }
+
+
+def payment_rates(*, payments):
+    """Return the standards paid in `payments` (paid, not returned, not 补发) per category and kind.
+
+    {(category, kind): [(rate, basis), ...]} with rates highest first; basis is the standard's (每月, 每年 ...)
+    or "" for rows without one (imported history).
+    """
+    rows = (
+        payments.counted()
+        .filter(PAID_Q, is_backpay=False, rate__isnull=False)
+        .order_by()
+        .values_list("category", "kind", "rate", "standard_id")
+        .distinct()
+    )
+    rows = list(rows)
+    bases = dict(Standard.objects.filter(pk__in={row[3] for row in rows if row[3]}).values_list("pk", "basis"))
+    rates = defaultdict(set)
+    for category, kind, rate, standard in rows:
+        rates[(category, kind)].add((rate, bases.get(standard, "")))
+    return {key: sorted(found, key=lambda r: (-r[0], r[1])) for key, found in rates.items()}
 
 
 def payment_years(*, user):

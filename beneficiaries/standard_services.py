@@ -514,9 +514,33 @@ def one_off_pay(*, beneficiary, kind, amount=None, award=None, purpose="", refer
             raise ValidationError({"reference": "“award:”开头的关联事项由立功奖励使用，请换一个写法。"})
         if len(reference) > Payment._meta.get_field("reference").max_length:
             raise ValidationError({"reference": "关联事项最多 60 个字。"})
+    field = "award" if award else "reference"
     paid = _already_paid(beneficiary, kind, reference)
     if paid is not None:
-        raise ValidationError({"award" if award else "reference": _paid_twice_message(kind, reference, paid)})
+        raise ValidationError({field: _paid_twice_message(kind, reference, paid)})
+    return one_off_write(
+        beneficiary=beneficiary,
+        kind=kind,
+        amount=amount,
+        reference=reference,
+        purpose=purpose,
+        method=method,
+        paid_on=paid_on,
+        created_by=created_by,
+        # Another request paid the same reference between the check and the insert.
+        refused=lambda: ValidationError(
+            {field: _paid_twice_message(kind, reference, _already_paid(beneficiary, kind, reference))}
+        ),
+        **fields,
+    )
+
+
+def one_off_write(*, beneficiary, kind, amount, reference, purpose, method, paid_on, created_by, refused, **fields):
+    """Write a checked one-off row to the ledger, in the month it is paid.
+
+    The database refuses a second one-off of a kind and reference for the person: `refused()` returns the
+    ValidationError to raise then.
+    """
     payment = Payment(
         beneficiary=beneficiary,
         township=beneficiary.township,
@@ -536,11 +560,7 @@ def one_off_pay(*, beneficiary, kind, amount=None, award=None, purpose="", refer
         with transaction.atomic():
             payment.save()
     except IntegrityError as error:
-        # Another request paid the same reference between the check and the insert.
-        paid = _already_paid(beneficiary, kind, reference)
-        raise ValidationError(
-            {"award" if award else "reference": _paid_twice_message(kind, reference, paid)}
-        ) from error
+        raise refused() from error
     return payment
 
 

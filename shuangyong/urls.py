@@ -15,6 +15,7 @@ urlpatterns = [
     path("beneficiaries/", include("beneficiaries.urls")),
     path("payments/", include("beneficiaries.payment_urls")),
     path("activities/", include("activities.urls")),
+    path("reports/", include("reports.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

@@ -12,7 +12,7 @@ NAV = [
     ("抚恤发放", "payments:batches", [Role.OFFICE, Role.LEADER]),
     ("发放台账", "payments:ledger", [Role.LIAISON]),
     ("双拥活动", "activities:list", None),
-    ("季度报告", "reports:quarterly", [Role.OFFICE, Role.LIAISON]),
+    ("季度报告", "reports:quarterly", [Role.OFFICE, Role.LIAISON, Role.LEADER]),
     ("年度总结", "reports:summaries", [Role.OFFICE, Role.LEADER]),
     ("账号管理", "accounts:list", [Role.OFFICE]),
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from activities.demo import build_activities
 from beneficiaries.demo import build_registry
 from beneficiaries.payment_demo import build_payments
+from reports.demo import build_reports
 from shuangyong.lib.pdf import render_pdf
 
 from .constants import GroupRole, Role, UnitKind
@@ -249,6 +250,7 @@ def build_demo():
     build_registry(units, today=timezone.localdate())
     build_payments(units, today=timezone.localdate())
     build_activities(units, today=timezone.localdate())
+    build_reports(units, today=timezone.localdate())
     return units
 
 

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q
 
 from .constants import GROUP_ROLE_ORDER, MILITARY_KINDS, TOP_KINDS, GroupRole, Role, UnitKind
-from .models import AuditEvent, GroupMember, LeadingGroup, Membership, Pairing, Unit
+from .models import Agreement, AuditEvent, GroupMember, LeadingGroup, Membership, Pairing, Unit
 from .permissions import is_office, memberships, scope_q
 
 
@@ -141,6 +141,25 @@ def pairing_agreements(*, pairing):
     return pairing.agreements.select_related("uploaded_by__profile").order_by("-signed_on", "-pk")
 
 
+def pairing_figures(*, unit, start, end):
+    """Return what a period says of the pairings of the unit's subtree (civil side).
+
+    {"active" (in force on `end`), "partners" (their military units' names), "signed" / "ended" (in the period),
+     "agreements" (signed in the period)}
+    """
+    pairings = Pairing.objects.filter(civil_unit__path__startswith=unit.path)
+    in_force = pairings.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=end), signed_on__lte=end)
+    return {
+        "active": in_force.count(),
+        "partners": sorted(set(in_force.values_list("military_unit__name", flat=True))),
+        "signed": pairings.filter(signed_on__gte=start, signed_on__lte=end).count(),
+        "ended": pairings.filter(ended_on__gte=start, ended_on__lte=end).count(),
+        "agreements": Agreement.objects.filter(
+            pairing__in=pairings.values("pk"), signed_on__gte=start, signed_on__lte=end
+        ).count(),
+    }
+
+
 def pairing_civil_choices(*, user):
     """Return the civil units a user may pair: office staff and liaisons inside their own jurisdiction."""
     return (
@@ -180,6 +199,38 @@ def group_roster_by_role(*, group, on):
     for member in group_roster(group=group, on=on):
         sections.setdefault(member.role, []).append(member)
     return [(GroupRole(role).label, members) for role, members in sections.items()]
+
+
+def group_figures(*, unit, start, end):
+    """Return what a period says of the unit's leading group and of the groups below it.
+
+    {"name" ("" without a group), "members" (on `end`), "roles": [{"role", "label", "count", "titles"}] in role order
+     (job titles, never names), "joined" / "left" (members who started / ended in the period), "subunit_groups"
+     (units below with a group that has members on `end`)}
+    """
+    group = LeadingGroup.objects.filter(unit=unit).first()
+    members = list(group_roster(group=group, on=end)) if group else []
+    roles = {}
+    for member in members:
+        row = roles.setdefault(
+            member.role, {"role": member.role, "label": GroupRole(member.role).label, "count": 0, "titles": []}
+        )
+        row["count"] += 1
+        row["titles"].append(member.job_title)
+    everyone = group.members.all() if group else GroupMember.objects.none()
+    return {
+        "name": group.name if group else "",
+        "members": len(members),
+        "roles": list(roles.values()),
+        "joined": everyone.filter(start_on__gte=start, start_on__lte=end).count(),
+        "left": everyone.filter(end_on__gte=start, end_on__lte=end).count(),
+        "subunit_groups": GroupMember.objects.on(end)
+        .filter(group__unit__path__startswith=unit.path)
+        .exclude(group__unit=unit)
+        .values("group")
+        .distinct()
+        .count(),
+    }
 
 
 def group_memberships(*, group):

@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from beneficiaries.selectors import batches_awaiting_approval
+from reports.completeness import due_items
 
 from .models import Job
 from .permissions import is_director, memberships
@@ -19,6 +20,7 @@ def home(request):
             "attention": scope_attention(user=request.user, on=timezone.localdate()),
             "memberships": request.user.memberships.select_related("unit"),
             "batches_to_approve": batches_awaiting_approval(user=request.user) if is_director(request.user) else [],
+            "due_reports": due_items(user=request.user, today=timezone.localdate()),
         },
     )
 

@@ -1,5 +1,4 @@
 import datetime
-import io
 import re
 from decimal import Decimal
 
@@ -8,17 +7,17 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from django.urls import reverse
-from PIL import Image
 
-from activities import services
 from activities.constants import ActivityType, Occasion
 from activities.models import Activity, Gift, Photo, RecipientGroup
-from beneficiaries.constants import Category, PaymentKind
-from beneficiaries.models import Beneficiary, Entitlement, Payment
-from conftest import valid_id_number
+from beneficiaries.constants import PaymentKind
+from beneficiaries.models import Payment
+
+from .log_data import make_person, photo, record
 
 D = datetime.date
 CREATE = reverse("activities:create")
+VISIT_DAY = D(2026, 7, 28)
 
 
 @pytest.fixture(autouse=True)
@@ -27,24 +26,9 @@ def _today():
         yield
 
 
-def make_person(township, n, name, initials=""):
-    born = D(1950, 1, 1) + datetime.timedelta(days=n)
-    person = Beneficiary.objects.create(
-        name=name,
-        name_initials=initials,
-        id_number=valid_id_number(f"320481{born:%Y%m%d}{n:03d}"),
-        sex="男",
-        birth_date=born,
-        township=township,
-    )
-    Entitlement.objects.create(beneficiary=person, category=Category.DEMOBILIZED, start_on=D(2012, 1, 1))
-    return person
-
-
-def png(name="合影.png"):
-    buffer = io.BytesIO()
-    Image.new("RGB", (60, 40), (200, 30, 30)).save(buffer, "PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+def visit(unit, by, *, title="八一慰问", on=VISIT_DAY, occasion="", **fields):
+    """A visit recorded through the service (on the form's date, no occasion, unless told otherwise)."""
+    return record(unit, by, title=title, on=on, occasion=occasion, **fields)
 
 
 def formset(prefix, rows, initial=0):
@@ -88,6 +72,19 @@ def people(township, other_township):
     ]
 
 
+@pytest.fixture
+def county_condolence(office, county, people):
+    """The county's 八一 visit gave the first person 1,000 元 on 2026-07-25."""
+    return visit(
+        county,
+        office,
+        title="县领导八一走访",
+        on=D(2026, 7, 25),
+        occasion=Occasion.ARMY_DAY,
+        recipients=[{"beneficiary": people[0], "amount": "1000"}],
+    )
+
+
 # Recording a visit
 
 
@@ -102,7 +99,7 @@ def test_a_liaison_records_a_visit_with_recipients_a_gift_a_group_and_photos(
         gifts=[{"recipient_unit": military_unit.pk, "money": "5000", "goods": "西瓜 20 箱", "goods_value": "800"}],
         groups=[{"description": "困难群众", "people": "4", "money": "800"}],
         recipients=[{"beneficiary": p.pk, "amount": "500", "goods": "米油"} for p in people],
-        photos=[png("一.png"), png("二.png")],
+        photos=[photo("一.png"), photo("二.png")],
     )
     response = client.post(CREATE, data)
     activity = Activity.objects.get()
@@ -164,7 +161,7 @@ def test_bad_input_is_refused_with_its_message_and_nothing_saved(client, office,
         township,
         recipients=[{"beneficiary": people[0].pk, "amount": "500"}],
         gifts=[{"recipient_name": "某连队", "money": "1000"}],
-        photos=[png()],
+        photos=[photo()],
         **fields,
     )
     response = client.post(CREATE, data)
@@ -199,7 +196,7 @@ def test_a_recipient_from_another_county_is_refused(client, office, township, ot
 def test_a_photo_that_is_not_an_image_is_refused(client, office, township, people):
     client.force_login(office)
     fake = SimpleUploadedFile("现场.jpg", b"<html>not a photo</html>\n" * 10, content_type="image/jpeg")
-    data = form_data(township, recipients=[{"beneficiary": people[0].pk, "amount": "500"}], photos=[png(), fake])
+    data = form_data(township, recipients=[{"beneficiary": people[0].pk, "amount": "500"}], photos=[photo(), fake])
     page = text(client.post(CREATE, data))
     assert "照片：文件“现场.jpg”不是图片（JPEG/PNG）。" in page
     assert "照片需重新选择" in page
@@ -209,15 +206,13 @@ def test_a_photo_that_is_not_an_image_is_refused(client, office, township, peopl
 def test_a_photo_over_the_size_limit_is_refused(client, office, township, settings):
     settings.PHOTO_MAX_BYTES = 100
     client.force_login(office)
-    page = text(client.post(CREATE, form_data(township, photos=[png("大图.png")])))
+    page = text(client.post(CREATE, form_data(township, photos=[photo("大图.png", size=(60, 40))])))
     assert "照片：文件“大图.png”超过 100 字节 上限。" in page
     assert counts() == (0, 0, 0, 0)
 
 
 def test_copying_an_activity_one_cannot_see_is_not_found(client, office, liaison, other_township):
-    hidden = services.activity_create(
-        unit=other_township, created_by=office, type=ActivityType.VISIT, title="雅灰乡八一", start_date=D(2026, 7, 28)
-    )
+    hidden = visit(other_township, office, title="雅灰乡八一")
     client.force_login(liaison)
     assert client.get(f"{CREATE}?copy={hidden.pk}").status_code == 404
 
@@ -231,9 +226,7 @@ def test_a_tampered_unit_id_is_refused_like_a_missing_choice(client, liaison, ot
 
 
 def test_a_liaison_cannot_open_another_township_s_activity_for_edit(client, office, liaison, other_township):
-    activity = services.activity_create(
-        unit=other_township, created_by=office, type=ActivityType.VISIT, title="八一慰问", start_date=D(2026, 7, 28)
-    )
+    activity = visit(other_township, office)
     client.force_login(liaison)
     assert client.get(activity.get_absolute_url()).status_code == 404
     assert client.get(reverse("activities:edit", args=[activity.pk])).status_code == 404
@@ -241,9 +234,7 @@ def test_a_liaison_cannot_open_another_township_s_activity_for_edit(client, offi
 
 
 def test_a_leader_reads_the_activity_without_edit_buttons_and_records_nothing(client, leader, office, township):
-    activity = services.activity_create(
-        unit=township, created_by=office, type=ActivityType.VISIT, title="八一慰问", start_date=D(2026, 7, 28)
-    )
+    activity = visit(township, office)
     client.force_login(leader)
     page = client.get(activity.get_absolute_url()).content.decode()
     assert "八一慰问" in page
@@ -255,17 +246,8 @@ def test_a_leader_reads_the_activity_without_edit_buttons_and_records_nothing(cl
 
 
 def test_a_repeat_condolence_for_the_same_occasion_saves_with_a_warning(
-    client, office, liaison, county, township, people
+    client, liaison, township, people, county_condolence
 ):
-    services.activity_create(
-        unit=county,
-        created_by=office,
-        type=ActivityType.VISIT,
-        occasion=Occasion.ARMY_DAY,
-        title="县领导八一走访",
-        start_date=D(2026, 7, 25),
-        recipients=[{"beneficiary": people[0], "amount": "1000"}],
-    )
     client.force_login(liaison)
     response = client.post(CREATE, form_data(township, recipients=[{"beneficiary": people[0].pk, "amount": "500"}]))
     assert response.status_code == 302
@@ -280,21 +262,20 @@ def test_a_repeat_condolence_for_the_same_occasion_saves_with_a_warning(
 def test_copy_prefills_unit_type_occasion_place_units_pairings_gifts_and_groups(
     client, office, township, military_unit, pairing, people
 ):
-    source = services.activity_create(
-        unit=township,
-        created_by=office,
-        type=ActivityType.VISIT,
-        occasion=Occasion.SPRING_FESTIVAL,
+    source = visit(
+        township,
+        office,
         title="春节走访慰问",
+        on=D(2026, 2, 10),
+        occasion=Occasion.SPRING_FESTIVAL,
         place="镇敬老院",
         leaders="陈书记、周镇长",
-        start_date=D(2026, 2, 10),
         military_units=[military_unit],
         pairings=[pairing],
         gifts=[{"recipient_unit": military_unit, "money": "3000", "goods": "年货"}],
         groups=[{"description": "军退干部", "people": 6, "money": "1200"}],
         recipients=[{"beneficiary": people[0], "amount": "500"}],
-        photos=[png()],
+        photos=[photo()],
     )
     client.force_login(office)
     page = client.get(f"{CREATE}?copy={source.pk}").content.decode()
@@ -314,13 +295,11 @@ def test_copy_prefills_unit_type_occasion_place_units_pairings_gifts_and_groups(
 
 
 def test_an_edit_adds_a_recipient_and_shows_in_the_history(client, office, liaison, township, people):
-    activity = services.activity_create(
-        unit=township,
-        created_by=liaison,
-        type=ActivityType.VISIT,
-        occasion=Occasion.ARMY_DAY,
+    activity = visit(
+        township,
+        liaison,
         title="八一走访慰问",
-        start_date=D(2026, 7, 28),
+        occasion=Occasion.ARMY_DAY,
         recipients=[{"beneficiary": people[0], "amount": "500"}],
         gifts=[{"recipient_name": "某连队", "money": "1000"}],
     )
@@ -345,14 +324,7 @@ def test_an_edit_adds_a_recipient_and_shows_in_the_history(client, office, liais
 
 
 def test_the_office_corrects_a_recipient_on_the_page(client, office, liaison, township, people):
-    activity = services.activity_create(
-        unit=township,
-        created_by=liaison,
-        type=ActivityType.VISIT,
-        title="八一走访慰问",
-        start_date=D(2026, 7, 28),
-        recipients=[{"beneficiary": people[0], "amount": "500"}],
-    )
+    activity = visit(township, liaison, title="八一走访慰问", recipients=[{"beneficiary": people[0], "amount": "500"}])
     recipient = activity.recipients.get()
     url = reverse("activities:recipient_correct", args=[activity.pk, recipient.pk])
     client.force_login(liaison)
@@ -367,12 +339,13 @@ def test_the_office_corrects_a_recipient_on_the_page(client, office, liaison, to
 
 
 def test_the_detail_shows_counts_only_when_they_are_not_zero(client, office, township):
-    activity = services.activity_create(
-        unit=township,
-        created_by=office,
+    activity = record(
+        township,
+        office,
         type=ActivityType.PUBLICITY,
         title="国防教育宣传",
-        start_date=D(2026, 9, 1) - datetime.timedelta(days=30),
+        on=D(2026, 9, 1) - datetime.timedelta(days=30),
+        occasion="",
         boards=6,
         slogans=0,
     )
@@ -405,17 +378,8 @@ def test_the_recipient_search_finds_the_county_s_people_masked_and_without_a_lin
 
 
 def test_the_recipient_search_warns_of_an_earlier_condolence_for_the_same_occasion(
-    client, office, liaison, county, township, people
+    client, liaison, township, people, county_condolence
 ):
-    services.activity_create(
-        unit=county,
-        created_by=office,
-        type=ActivityType.VISIT,
-        occasion=Occasion.ARMY_DAY,
-        title="县领导八一走访",
-        start_date=D(2026, 7, 25),
-        recipients=[{"beneficiary": people[0], "amount": "1000"}],
-    )
     client.force_login(liaison)
     url = reverse("activities:recipient_search")
     params = {"q": "ldh", "unit": township.pk, "start_date": "2026-07-30"}

@@ -7,9 +7,8 @@ import pytest
 from django.urls import reverse
 
 from activities import exporters
-from activities.constants import ActivityType
 
-from .log_data import photo, record
+from .log_data import record_campaign
 from .test_log_views import get_list, total
 
 pytestmark = pytest.mark.django_db
@@ -28,40 +27,17 @@ def export(client, **params):
 
 @pytest.fixture
 def campaign(office, township, village, other_township, military_unit, pairing, person):
-    return [
-        record(
-            township,
-            office,
-            title="镇八一慰问",
-            participants=25,
-            soldiers=10,
-            reached=31,
-            cost=D("88.80"),
-            military_units=[military_unit],
-            pairings=[pairing],
-            recipients=[{"beneficiary": person, "amount": D("500.50"), "goods": "米油", "goods_value": D("120")}],
-            groups=[{"description": "困难群众", "people": 30, "money": D("3000")}],
-        ),
-        record(
-            village,
-            office,
-            title='=HYPERLINK("http://x")',
-            type=ActivityType.PUBLICITY,
-            occasion="",
-            participants=6,
-            boards=2,
-            photos=[photo()],
-        ),
-        record(
-            other_township,
-            office,
-            title="乡八一慰问",
-            participants=12,
-            soldiers=3,
-            reached=4,
-            gifts=[{"recipient_name": "武警中队", "money": D("2000.25"), "goods_value": D("99.75")}],
-        ),
-    ]
+    return record_campaign(
+        office,
+        township,
+        village,
+        other_township,
+        person,
+        board_title='=HYPERLINK("http://x")',
+        cost=D("88.80"),
+        military_units=[military_unit],
+        pairings=[pairing],
+    )
 
 
 def column(rows, name):

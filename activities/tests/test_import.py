@@ -15,6 +15,8 @@ from django.urls import reverse
 from activities.constants import ActivityType, Occasion
 from activities.importers import COLUMNS, SHEET, UNITS_SHEET
 from activities.models import Activity, Gift, RecipientGroup
+from conftest import import_error_lines as error_lines
+from conftest import xlsx_upload
 
 HEADER = list(COLUMNS)
 
@@ -38,33 +40,11 @@ def row(**values):
 
 
 def workbook(rows, *, template=None, name="活动.xlsx"):
-    if template is None:
-        book = openpyxl.Workbook()
-        book.active.title = SHEET
-        book.active.append(HEADER)
-    else:
-        book = openpyxl.load_workbook(io.BytesIO(template))
-    for values in rows:
-        book[SHEET].append(values)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return SimpleUploadedFile(name, buffer.getvalue())
+    return xlsx_upload(SHEET, HEADER, rows, template=template, name=name)
 
 
 def upload(client, rows, **data):
     return client.post(reverse("activities:import"), {"file": workbook(rows), **data})
-
-
-def error_lines(response):
-    html = response.content.decode()
-    found = re.search(r'<table[^>]*id="import-errors".*?</table>', html, re.S)
-    if not found:
-        return []
-    lines = []
-    for tr in re.findall(r"<tr>(.*?)</tr>", found.group(0), re.S)[1:]:
-        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
-        lines.append(" ".join(c for c in cells if c))
-    return lines
 
 
 def text(response):

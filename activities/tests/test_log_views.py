@@ -10,7 +10,7 @@ from django.urls import reverse
 from activities.constants import ActivityType, Occasion
 from shuangyong.lib.money import format_yuan
 
-from .log_data import make_person, photo, record
+from .log_data import make_person, photo, record, record_campaign
 from .test_selectors import seed_001_campaign
 
 pytestmark = pytest.mark.django_db
@@ -57,37 +57,7 @@ def get_list(client, **params):
 
 @pytest.fixture
 def campaign(office, township, village, other_township, person):
-    return [
-        record(
-            township,
-            office,
-            title="镇八一慰问",
-            participants=25,
-            soldiers=10,
-            reached=31,
-            recipients=[{"beneficiary": person, "amount": D("500.50"), "goods": "米油", "goods_value": D("120")}],
-            groups=[{"description": "困难群众", "people": 30, "money": D("3000")}],
-        ),
-        record(
-            village,
-            office,
-            title="村板报",
-            type=ActivityType.PUBLICITY,
-            occasion="",
-            participants=6,
-            boards=2,
-            photos=[photo()],
-        ),
-        record(
-            other_township,
-            office,
-            title="乡八一慰问",
-            participants=12,
-            soldiers=3,
-            reached=4,
-            gifts=[{"recipient_name": "武警中队", "money": D("2000.25"), "goods": "水果", "goods_value": D("99.75")}],
-        ),
-    ]
+    return record_campaign(office, township, village, other_township, person)
 
 
 def test_the_totals_row_is_the_sum_of_the_activities(client, office, campaign):

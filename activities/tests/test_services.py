@@ -1,5 +1,4 @@
 import datetime
-import io
 from decimal import Decimal
 
 import pytest
@@ -7,16 +6,17 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
-from PIL import Image
 
 from activities import services
 from activities.constants import ActivityType, Occasion
 from activities.models import Activity, Gift, Photo, Recipient, RecipientGroup
-from beneficiaries.constants import Category, PaymentKind, PayMethod
-from beneficiaries.models import Beneficiary, Entitlement, Payment
-from conftest import valid_id_number
+from beneficiaries.constants import PaymentKind, PayMethod
+from beneficiaries.models import Payment
 from units.constants import UnitKind
 from units.models import Pairing, Unit
+
+from .log_data import make_person
+from .log_data import photo as png
 
 D = datetime.date
 ARMY_DAY_VISIT = D(2026, 7, 28)
@@ -26,25 +26,6 @@ ARMY_DAY_VISIT = D(2026, 7, 28)
 def _today():
     with time_machine.travel(datetime.datetime(2026, 8, 10, 10, 0), tick=False):
         yield
-
-
-def make_person(township, n, name):
-    born = D(1950, 1, 1) + datetime.timedelta(days=n)
-    person = Beneficiary.objects.create(
-        name=name,
-        id_number=valid_id_number(f"320481{born:%Y%m%d}{n:03d}"),
-        sex="男",
-        birth_date=born,
-        township=township,
-    )
-    Entitlement.objects.create(beneficiary=person, category=Category.DEMOBILIZED, start_on=D(2012, 1, 1))
-    return person
-
-
-def png(name="合影.png", size=(40, 30)):
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, "PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 def visit(unit, by, *, on=ARMY_DAY_VISIT, occasion=Occasion.ARMY_DAY, **extra):

@@ -8,14 +8,14 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import time_machine
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from django.urls import reverse
 
 from beneficiaries.constants import Category, DisabilityNature, PaymentKind, ServiceArea
 from beneficiaries.models import Entitlement, Payment
 from beneficiaries.payment_importers import PAYMENT_COLUMNS, SHEET
-from conftest import valid_id_number
+from conftest import import_error_lines as error_lines
+from conftest import valid_id_number, xlsx_upload
 
 from .payment_helpers import d, generate, make_people, make_standard, mark_paid
 
@@ -45,33 +45,11 @@ def row(person, kind="残疾抚恤金", month="2024-01", amount="1234.50", **val
 
 
 def workbook(rows, *, template=None):
-    if template is None:
-        book = openpyxl.Workbook()
-        book.active.title = SHEET
-        book.active.append(HEADER)
-    else:
-        book = openpyxl.load_workbook(io.BytesIO(template))
-    for values in rows:
-        book[SHEET].append(values)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return SimpleUploadedFile("历史发放.xlsx", buffer.getvalue())
+    return xlsx_upload(SHEET, HEADER, rows, template=template, name="历史发放.xlsx")
 
 
 def upload(client, rows, **data):
     return client.post(reverse("payments:import"), {"file": workbook(rows), **data})
-
-
-def error_lines(response):
-    html = response.content.decode()
-    found = re.search(r'<table[^>]*id="import-errors".*?</table>', html, re.S)
-    if not found:
-        return []
-    lines = []
-    for tr in re.findall(r"<tr>(.*?)</tr>", found.group(0), re.S)[1:]:
-        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", tr, re.S)]
-        lines.append(" ".join(c for c in cells if c))
-    return lines
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel, to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .money import to_yuan
 from .uploads import display_name, format_size
 
 if not openpyxl.DEFUSEDXML:
@@ -42,6 +43,8 @@ MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlsb", ".xlam")
 # Small members may have any ratio; a zip bomb needs a large member to do harm.
 RATIO_CHECK_FROM_BYTES = 1024 * 1024
 CONTENT_TYPES_MAX_BYTES = 1024 * 1024
+# Rows of an import template starting with this are filled-in examples, skipped on import.
+EXAMPLE_PREFIX = "示例："
 
 
 def limit(name):
@@ -170,6 +173,36 @@ def iter_rows(sheet, columns, max_rows=None):
         raise ValidationError(f"工作表“{sheet.title}”无法读取：文件已损坏或含有不安全的内容。") from error
 
 
+def read_rows(file, title, columns, *, max_rows, example_column):
+    """Return [(row number, {field: value})] of an uploaded import template's sheet, its example rows left out."""
+    workbook = open_workbook(file)
+    try:
+        sheet = get_sheet(workbook, title)
+        rows = [
+            (number, record)
+            for number, record in iter_rows(sheet, columns, max_rows=max_rows)
+            if not cell_text(record[example_column]).startswith(EXAMPLE_PREFIX)
+        ]
+    finally:
+        workbook.close()
+    if not rows:
+        raise ValidationError(f"文件中没有要导入的数据（以“{EXAMPLE_PREFIX}”开头的示例行不会导入）。")
+    return rows
+
+
+@dataclass
+class RowError:
+    """A problem in one cell (or, with no column, one row) of an imported sheet."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self):
+        column = f"{self.column}：" if self.column else ""
+        return f"第 {self.row} 行 {column}{self.message}"
+
+
 def cell_text(value):
     """Return a cell as text: numbers typed into a text column come back without “.0”."""
     if value is None:
@@ -204,6 +237,19 @@ def cell_date(value):
             except ValueError:
                 continue
     raise ValidationError(f"“{cell_text(value)}”不是有效日期，请写成 2025-01-31 的形式。")
+
+
+def cell_yuan(value):
+    """Return an amount in yuan from a cell (None when empty); a number cell within a millionth of a fen is that fen."""
+    if isinstance(value, bool):
+        raise ValidationError("金额格式不正确。")
+    if isinstance(value, float):
+        # A number cell is binary: 1234.5 * 3 may come back as 3703.4999999999995, and 0.1 + 0.2 as
+        # 0.30000000000000004. Within a millionth of a fen it is that fen; anything further is a third decimal typed in.
+        nearest = decimal.Decimal(value).quantize(decimal.Decimal("0.01"))
+        if abs(decimal.Decimal(value) - nearest) < decimal.Decimal("0.00000001"):
+            value = nearest
+    return to_yuan(value)
 
 
 # Writing

@@ -1,6 +1,7 @@
 // Behaviour that templates ask for with data attributes, so pages need no inline script.
 document.addEventListener("submit", function (event) {
-  const message = event.target.getAttribute("data-confirm");
+  const button = event.submitter;
+  const message = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) {
     event.preventDefault();
   }
@@ -78,6 +79,13 @@ document.addEventListener("change", function (event) {
     event.target.form.querySelectorAll("input[type=checkbox][name='" + group + "']").forEach(function (box) {
       box.checked = event.target.checked;
     });
+  }
+});
+
+// A button marked data-print opens the browser's print dialog.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) {
+    window.print();
   }
 });
 

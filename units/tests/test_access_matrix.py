@@ -41,6 +41,10 @@ TARGETS = {
     "activity": lambda f: [_activity(f).pk],
     "activity_recipient": lambda f: [(a := _activity(f)).pk, a.recipients.get().pk],
     "activity_photo": lambda f: [_activity(f).photos.get().pk],
+    "report": lambda f: [_report(f, "returned").pk],
+    "submitted_report": lambda f: [_report(f, "submitted").pk],
+    "accepted_report": lambda f: [_report(f, "accepted").pk],
+    "report_attachment": lambda f: [_report_attachment(f).pk],
 }
 
 OK, NF, FORBID = 200, 404, 403
@@ -168,6 +172,32 @@ MATRIX = {
     ),
     "activities:recipient_search": ("get", "none", {**EVERYONE, "leader": NF}),
     "activities:unit_options": ("get", "none", {**EVERYONE, "leader": NF}),
+    # Completeness and the quarter's workbook: the office and the leaders of each county (the outsider sees its own);
+    # the reporting settings are the office's. An empty POST re-shows the list's form or comes back with a message.
+    "reports:completeness": ("get", "none", {**OFFICE_ONLY, "leader": OK, "outsider": OK}),
+    "reports:quarter_export": ("get", "none", {**OFFICE_ONLY, "leader": OK, "outsider": OK}),
+    "reports:settings": ("get", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "reports:reporting_unit_set": ("post", "none", {**OFFICE_ONLY, "outsider": OK}),
+    "reports:deadline_set": ("post", "none", {**OFFICE_ONLY, "director": 302, "office": 302, "outsider": 302}),
+    # Quarterly reports: the unit's liaison and the office write (a returned report here), leaders read, only the
+    # office reviews; each list shows a user the reports of their own jurisdiction (possibly none).
+    "reports:quarterly": ("get", "none", EVERYONE),
+    "reports:report_create": ("get", "none", {**EVERYONE, "leader": NF}),
+    "reports:report": ("get", "report", IN_COUNTY_READ),
+    "reports:report_edit": ("get", "report", IN_TOWNSHIP_EDIT),
+    "reports:report_submit": ("post", "report", {**IN_TOWNSHIP_EDIT, "director": 302, "office": 302, "liaison": 302}),
+    "reports:report_return": ("get", "submitted_report", OFFICE_ONLY),
+    "reports:report_accept": ("post", "submitted_report", {**OFFICE_ONLY, "director": 302, "office": 302}),
+    "reports:report_reopen": ("get", "accepted_report", OFFICE_ONLY),
+    "reports:report_print": ("get", "report", IN_COUNTY_READ),
+    "reports:report_pdf": ("get", "report", IN_COUNTY_READ),
+    "reports:attachment_add": ("get", "report", IN_TOWNSHIP_EDIT),
+    "reports:attachment": ("get", "report_attachment", IN_COUNTY_READ),
+    "reports:attachment_remove": (
+        "post",
+        "report_attachment",
+        {**IN_TOWNSHIP_EDIT, "director": 302, "office": 302, "liaison": 302},
+    ),
 }
 
 
@@ -351,6 +381,29 @@ def _activity(f):
         recipients=[{"beneficiary": f["person"], "amount": "500"}],
         photos=[SimpleUploadedFile("合影.png", buffer.getvalue())],
     )
+
+
+def _report(f, status):
+    """溧东镇's report for 2025 Q3 (a quarter long ended), taken to `status`: returned, submitted or accepted."""
+    from reports import services
+
+    report = services.report_create(unit=f["township"], year=2025, quarter=3, created_by=f["liaison"])
+    services.report_update(
+        report=report, updated_by=f["liaison"], work_text="工作情况", problems_text="问题", plan_text="计划"
+    )
+    services.report_submit(report=report, submitted_by=f["liaison"])
+    if status == "returned":
+        services.report_return(report=report, comment="请补充", returned_by=f["office"])
+    elif status == "accepted":
+        services.report_accept(report=report, accepted_by=f["office"])
+    return report
+
+
+def _report_attachment(f):
+    from reports.services import attachment_add
+
+    document = SimpleUploadedFile("附件.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    return attachment_add(report=_report(f, "returned"), file=document, uploaded_by=f["liaison"])
 
 
 # URLs that are not the portal's own pages.
