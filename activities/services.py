@@ -21,6 +21,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from beneficiaries.constants import PaymentKind, PayMethod
 from beneficiaries.models import Beneficiary, Payment
 from beneficiaries.standard_services import one_off_write
+from reports.selectors import locking_report
 from shuangyong.lib.money import ZERO, format_yuan, to_yuan
 from shuangyong.lib.uploads import check_upload, display_name, original_name, random_name
 from units.constants import MILITARY_KINDS, TOP_KINDS, Role, UnitKind
@@ -161,6 +162,23 @@ def _check_editor(user, unit, field="unit"):
         raise ValidationError({field: "请选择组织单位。"})
     if user is None or unit.is_military or not unit.is_active or not in_scope(user, unit, roles=EDITORS):
         raise ValidationError({field: OUT_OF_SCOPE})
+
+
+def lock_for(user, unit, day):
+    """The accepted quarterly report that makes its quarter's activities read-only for this user, or None.
+
+    The office may still correct them.
+    """
+    if Role.OFFICE in {role for _, role, _ in memberships(user)}:
+        return None
+    return locking_report(unit=unit, day=day)
+
+
+def _check_unlocked(user, unit, day, field=None):
+    report = lock_for(user, unit, day)
+    if report is not None:
+        message = f"{report}已通过，该季度的活动已锁定；如需修改，请联系双拥办。"
+        raise ValidationError({field: message} if field else message)
 
 
 # Checking the input
@@ -634,6 +652,7 @@ def activity_create(
     """Record an activity with what it gave; each registry recipient's money becomes a 慰问金 row in the ledger."""
     _check_editor(created_by, unit)
     values = _fields(fields)
+    _check_unlocked(created_by, unit, values.get("start_date"), "start_date")
     checked = _prepare(
         unit=unit,
         user=created_by,
@@ -694,11 +713,13 @@ def activity_update(
     """
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     _check_editor(updated_by, activity.unit)
+    _check_unlocked(updated_by, activity.unit, activity.start_date)
     unit = fields.pop("unit", activity.unit)
     if unit != activity.unit:
         _check_editor(updated_by, unit)
     values = {name: getattr(activity, name) for name in FIELDS}
     values.update(_fields(fields))
+    _check_unlocked(updated_by, unit, values.get("start_date"), "start_date")
     if military_units is None:
         military_units = list(activity.military_units.all())
     if pairings is None:
@@ -743,6 +764,7 @@ def recipient_add(*, activity, beneficiary, amount, goods="", goods_value=0, cre
     """Add a registry person to an activity; the money is a 慰问金 row in the ledger, paid on the activity date."""
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     _check_editor(created_by, activity.unit)
+    _check_unlocked(created_by, activity.unit, activity.start_date)
     errors = {}
     rows = _check_recipients(
         activity.unit,
@@ -813,6 +835,7 @@ def recipient_payments(*, recipient):
 def photos_add(*, activity, files, caption="", uploaded_by):
     """Add photos to an activity's gallery: every file is checked before any is kept (all or nothing)."""
     _check_editor(uploaded_by, activity.unit)
+    _check_unlocked(uploaded_by, activity.unit, activity.start_date)
     errors, prepared = [], []
     for file in files:
         try:
@@ -839,6 +862,7 @@ def photo_add(*, activity, file, caption="", uploaded_by):
 def photo_remove(*, photo, removed_by):
     """Take a photo out of the gallery; the file stays, as every record does."""
     _check_editor(removed_by, photo.activity.unit)
+    _check_unlocked(removed_by, photo.activity.unit, photo.activity.start_date)
     if not photo.is_removed:
         photo.is_removed = True
         photo.save(update_fields=["is_removed"])

@@ -200,6 +200,10 @@ def activity_create(request):
 @login_required
 def activity_edit(request, pk):
     activity = get_object_or_404(Activity.objects.editable_by(request.user).select_related("unit"), pk=pk)
+    lock = services.lock_for(request.user, activity.unit, activity.start_date)
+    if lock is not None:
+        messages.error(request, f"{lock}已通过，该季度的活动已锁定；如需修改，请联系双拥办。")
+        return redirect(activity)
     units = services.editable_units(request.user)
     initial = {name: getattr(activity, name) for name in services.FIELDS if name != "imported"}
     # A count left at nothing shows as an empty box, as on a new activity.
@@ -284,6 +288,7 @@ def activity_detail(request, pk):
         for name, (label, word, _) in COUNT_FIELDS.items()
         if getattr(activity, name)
     ]
+    lock = services.lock_for(request.user, activity.unit, activity.start_date)
     return render(
         request,
         "activities/detail.html",
@@ -300,7 +305,8 @@ def activity_detail(request, pk):
             "recipient_totals": _sums(recipients, "amount", "goods_value"),
             "photos": activity.photos.filter(is_removed=False),
             "history": _history(activity),
-            "can_edit": Activity.objects.editable_by(request.user).filter(pk=activity.pk).exists(),
+            "lock": lock,
+            "can_edit": lock is None and Activity.objects.editable_by(request.user).filter(pk=activity.pk).exists(),
             "can_correct": services.can_correct(request.user, activity),
         },
     )
