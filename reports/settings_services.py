@@ -4,7 +4,6 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from units import permissions
@@ -47,9 +46,12 @@ def reporting_unit_add(*, units, start_on, set_by):
             errors.append(f"“{unit.name}”不在您的管辖范围内或不需要报送季度报告。")
     if errors:
         raise ValidationError({"units": errors})
-    duties = ReportingUnit.objects.select_for_update().filter(unit__in=units)
+    duties = list(ReportingUnit.objects.select_for_update().filter(unit__in=units))
     open_units = {duty.unit_id for duty in duties if duty.end_on is None}
-    last_end = dict(duties.values_list("unit_id").annotate(last=Max("end_on")).values_list("unit_id", "last"))
+    last_end = {}
+    for duty in duties:
+        if duty.end_on is not None:
+            last_end[duty.unit_id] = max(duty.end_on, last_end.get(duty.unit_id, duty.end_on))
     for unit in units:
         if unit.pk in open_units:
             errors.append(f"“{unit.name}”已在报送名单中。")
