@@ -83,7 +83,7 @@ class QuarterDeadline(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.unit} {self.year}年第{self.quarter}季度 {self.due_on}"
+        return f"{self.unit} {self.year}年{self.get_quarter_display()} {self.due_on}"
 
 
 class ReportQuerySet(models.QuerySet):
@@ -138,7 +138,7 @@ class QuarterlyReport(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.unit} {self.year}年第{self.quarter}季度双拥工作报告"
+        return f"{self.unit} {self.year}年{self.get_quarter_display()}双拥工作报告"
 
     def get_absolute_url(self):
         return reverse("reports:report", args=[self.pk])
