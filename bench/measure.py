@@ -139,7 +139,7 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--parts", default="units,registry,import,export,payments,activities")
+    parser.add_argument("--parts", default="units,registry,import,export,payments,activities,summaries")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
 
@@ -176,6 +176,10 @@ def main():
     if "activities" in parts:
         results += activity_bench.page_size_results(root)
         results += activity_bench.export_results(root)
+    if "summaries" in parts:
+        summary_bench = load_bench("summaries")
+        results += summary_bench.figures_results(root, requests=max(5, args.requests // 6))
+        results += summary_bench.pdf_results(root, requests=max(3, args.requests // 10))
     print(json.dumps({"vendor": connection.vendor, "results": results}, ensure_ascii=False))
 
 

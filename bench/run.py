@@ -1,7 +1,7 @@
 """Benchmark the portal's pages on the scale profile, on SQLite and PostgreSQL, and print one table.
 
     .venv/bin/python bench/run.py [--db sqlite|postgres|both] [--profile province|county] [--regenerate]
-        [--parts units,registry,import,export,payments,activities]
+        [--parts units,registry,import,export,payments,activities,summaries]
 
 Each database keeps its generated data between runs: SQLite in a file under the temp directory,
 PostgreSQL in the database shuangyong_bench (created when missing).
@@ -114,14 +114,14 @@ def verdict(row):
 
 def cells(row):
     once = row.get("kind") == "once"
-    unit = "s" if once else "ms"
+    unit = "s" if row.get("kind") in ("once", "seconds") else "ms"
     target = "" if row["target"] is None else f"{row['target']} {unit}"
     if row.get("memory_target"):
         target += f"，{row['memory_target']} MB"
     return [
         row["page"],
         row["db"],
-        "" if once or row["p50"] is None else f"{row['p50']:.1f} ms",
+        "" if once or row["p50"] is None else f"{row['p50']:.1f} {unit}",
         "" if row["p95"] is None else f"{row['p95']:.1f} {unit}",
         "" if row.get("queries") is None else f"{row['queries']:,}",
         "" if row.get("memory_mb") is None else f"{row['memory_mb']:.0f} MB",
@@ -153,8 +153,8 @@ def main():
     parser.add_argument("--regenerate", action="store_true", help="删除已有的规模数据并重新生成")
     parser.add_argument(
         "--parts",
-        default="units,registry,import,export,payments,activities",
-        help="要测的部分：units,registry,import,export,payments,activities（逗号分隔）",
+        default="units,registry,import,export,payments,activities,summaries",
+        help="要测的部分：units,registry,import,export,payments,activities,summaries（逗号分隔）",
     )
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
     args = parser.parse_args()
@@ -186,6 +186,7 @@ def main():
     print()
     print(f"规模：{args.profile}；每页 {args.requests} 次计时请求（另预热 {args.warmup} 次）；进程内 Django 测试客户端")
     print("“对照”行是同一次运行中测得的参照实现；导入、导出为单次用时（秒），导出在子进程中运行以测峰值内存。")
+    print("figures() 与总结 PDF 的 p50 / p95 以秒计（进程内多次调用）。")
     print_table(rows)
     for problem in problems:
         print(problem)

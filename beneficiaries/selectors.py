@@ -5,11 +5,12 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connections
 from django.db.models import Case, Count, F, Max, Min, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import ExtractYear
 
 from shuangyong.lib.idcard import mask_bank_account, mask_id_number, normalize_id_number
-from shuangyong.lib.money import ZERO, format_yuan, plain_yuan
+from shuangyong.lib.money import ZERO, format_yuan, from_fen, plain_yuan
 from units.constants import Role, UnitKind
 from units.models import Unit
 from units.permissions import scope_q
@@ -921,6 +922,8 @@ def payment_summary(*, payments):
         .values_list("beneficiary_id", "kind", "category", "is_backpay")
         .annotate(count=Count("pk"), amount=Sum("amount"))
     )
+    if connections[groups.db].vendor == "postgresql":
+        return _summary_from_grouping_sets(groups)
     kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
     category_order = {code: index for index, code in enumerate(Category.values)}
     regular_kinds = set(REGULAR_KINDS)
@@ -991,6 +994,99 @@ def payment_summary(*, payments):
         "backpay_amount": sum((r["backpay_amount"] for r in regular_kinds), ZERO),
         "one_off_amount": sum((r["amount"] for r in one_offs), ZERO),
         "people": len(everyone),
+        "count": count,
+        "amount": amount,
+    }
+
+
+ROLLUP_SELECT = (
+    "SELECT g.kind, g.category, g.is_backpay, GROUPING(g.kind, g.category, g.is_backpay), "
+    'COUNT(DISTINCT g.beneficiary_id), SUM(g."count"), SUM(g.amount)'
+)
+ROLLUP_GROUPS = "GROUP BY GROUPING SETS ((g.kind, g.category, g.is_backpay), (g.kind, g.is_backpay), (g.kind), ())"
+# GROUPING(kind, category, is_backpay) of each set of ROLLUP_GROUPS: a bit is set for each column rolled up.
+CELL_LEVEL, KIND_BACKPAY_LEVEL, KIND_LEVEL, ALL_LEVEL = 0, 2, 3, 7
+
+
+def _summary_from_grouping_sets(groups):
+    """payment_summary on PostgreSQL: the same per-person groups, counted in the database.
+
+    The groups per person, kind, category and 补发 are rolled up by GROUPING SETS, so that a province's
+    hundreds of thousands of groups are not sent to Python: a group is one person of its cell, and the people of a
+    kind, of a one-off kind and of the whole are the distinct persons of the groups rolled up.
+    """
+    sql, params = groups.query.sql_with_params()
+    outer = f"{ROLLUP_SELECT} FROM ({sql}) g {ROLLUP_GROUPS}"  # noqa: S608 (Django's compiled SQL, values as params)
+    with connections[groups.db].cursor() as cursor:
+        cursor.execute(outer, params)
+        lines = cursor.fetchall()
+    kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
+    category_order = {code: index for index, code in enumerate(Category.values)}
+    regular_kinds = set(REGULAR_KINDS)
+    cells, kinds, one_offs = {}, {}, {}
+    people, count, amount = 0, 0, ZERO
+    for kind, category, is_backpay, level, persons, rows, money in lines:
+        # Money is kept in fen (MoneyField); the raw sums are converted as the field converts its values.
+        rows, money = int(rows or 0), from_fen(money) if money is not None else ZERO
+        prefix = "backpay_" if is_backpay else ""
+        if level == ALL_LEVEL:
+            people, count, amount = persons, rows, money
+        elif kind not in regular_kinds:
+            if level == KIND_LEVEL:
+                one_offs[kind] = {
+                    "kind": kind,
+                    "label": KIND_LABELS.get(kind, kind),
+                    "people": persons,
+                    "count": rows,
+                    "amount": money,
+                }
+        elif level == CELL_LEVEL:
+            cell = cells.setdefault(
+                (category, kind),
+                {
+                    "category": category,
+                    "category_label": category_label(category),
+                    "kind": kind,
+                    "kind_label": KIND_LABELS.get(kind, kind),
+                    "people": 0,
+                    "count": 0,
+                    "amount": ZERO,
+                    "backpay_people": 0,
+                    "backpay_amount": ZERO,
+                },
+            )
+            cell[prefix + "people"] = persons
+            cell[prefix + "amount"] = money
+            if not is_backpay:
+                cell["count"] = rows
+        elif level == KIND_BACKPAY_LEVEL:
+            entry = kinds.setdefault(
+                kind,
+                {
+                    "kind": kind,
+                    "label": KIND_LABELS.get(kind, kind),
+                    "people": 0,
+                    "amount": ZERO,
+                    "backpay_people": 0,
+                    "backpay_amount": ZERO,
+                },
+            )
+            entry[prefix + "people"] = persons
+            entry[prefix + "amount"] = money
+    for row in [*cells.values(), *kinds.values()]:
+        row["total"] = row["amount"] + row["backpay_amount"]
+    regular = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
+    one_offs = sorted(one_offs.values(), key=lambda r: kind_order.get(r["kind"], 99))
+    return {
+        "regular": sorted(
+            cells.values(), key=lambda r: (category_order.get(r["category"], 99), kind_order.get(r["kind"], 99))
+        ),
+        "regular_kinds": regular,
+        "one_offs": one_offs,
+        "regular_amount": sum((r["amount"] for r in regular), ZERO),
+        "backpay_amount": sum((r["backpay_amount"] for r in regular), ZERO),
+        "one_off_amount": sum((r["amount"] for r in one_offs), ZERO),
+        "people": people,
         "count": count,
         "amount": amount,
     }

@@ -20,3 +20,14 @@ class ReportAction(models.TextChoices):
 # Days after a quarter ends that its report is due, unless the office sets a date.
 DEFAULT_DUE_DAYS = 10
 QUARTERS = [(1, "第一季度"), (2, "第二季度"), (3, "第三季度"), (4, "第四季度")]
+
+
+class SummaryKind(models.TextChoices):
+    ANNUAL = "annual", "年度双拥工作总结"
+    HALF = "half", "上半年双拥工作总结"
+    OCCASION = "occasion", "节日走访慰问情况"
+
+
+class SummaryStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    FINAL = "final", "已定稿"

@@ -52,23 +52,32 @@ class ReportTextForm(forms.Form):
     plan_text = forms.CharField(label="下季度工作计划", required=False, widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class ReturnForm(forms.Form):
-    comment = forms.CharField(
-        label="退回意见",
+def _review_comment(label, *, rows, help_text, required):
+    """A review step's comment: required, up to 2000 characters."""
+    return forms.CharField(
+        label=label,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+        error_messages={"required": required},
+    )
+
+
+class ReturnForm(forms.Form):
+    comment = _review_comment(
+        "退回意见",
+        rows=4,
         help_text="说明需要修改或补充的内容，联络员修改后重新报送。",
-        error_messages={"required": "请填写退回意见，说明需要修改或补充的内容。"},
+        required="请填写退回意见，说明需要修改或补充的内容。",
     )
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(
-        label="重新打开的原因",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    reason = _review_comment(
+        "重新打开的原因",
+        rows=3,
         help_text="报告将退回单位修改，修改后重新报送审核。",
-        error_messages={"required": "请填写重新打开的原因。"},
+        required="请填写重新打开的原因。",
     )
 
 

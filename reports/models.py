@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 from units import permissions
 from units.constants import Role
 
-from .constants import QUARTERS, ReportAction, ReportStatus
+from .constants import QUARTERS, ReportAction, ReportStatus, SummaryKind, SummaryStatus
 
 
 class ReportingUnitQuerySet(models.QuerySet):
@@ -179,3 +179,90 @@ class ReportAttachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class SummaryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(permissions.scope_q(user, "unit__path"))
+
+    def editable_by(self, user):
+        """The office edits summaries in its scope; a liaison only its own unit's (not those below it)."""
+        own = Q(pk__in=[])
+        for path, role, _ in permissions.memberships(user):
+            if role == Role.LIAISON:
+                own |= Q(unit__path=path)
+        return self.filter(permissions.scope_q(user, "unit__path", roles=[Role.OFFICE]) | own)
+
+
+class Summary(models.Model):
+    """A summary document of a unit's scope for a year, a half year or an occasion: the edits made to the
+    generated text, and its state. Finalizing (定稿) freezes a SummaryVersion."""
+
+    unit = models.ForeignKey("units.Unit", verbose_name="单位", on_delete=models.PROTECT, related_name="summaries")
+    kind = models.CharField("类型", max_length=10, choices=SummaryKind.choices, default=SummaryKind.ANNUAL)
+    year = models.PositiveSmallIntegerField("年度")
+    occasion = models.CharField("节日", max_length=20, blank=True, default="")
+    status = models.CharField("状态", max_length=10, choices=SummaryStatus.choices, default=SummaryStatus.DRAFT)
+    # {section key: [paragraph, ...]}: paragraphs written or edited by people, shown beside the generated ones.
+    edits = models.JSONField("修改和补充", default=dict, blank=True)
+    shortcomings = models.TextField("存在的不足", blank=True)
+    next_plan = models.TextField("下一步工作计划", blank=True)
+    # The PDF of the current data, kept until the data or the edits change (data_key is their fingerprint).
+    cached_pdf = models.FileField(upload_to="summaries/cache/", blank=True)
+    cached_key = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = SummaryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "工作总结"
+        verbose_name_plural = "工作总结"
+        ordering = ["-year", "unit__path", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "kind", "year", "occasion"],
+                name="one_summary_per_unit_kind_year_occasion",
+                violation_error_message="该单位该年度的这份总结已存在。",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="occasion", occasion__gt="") | (~Q(kind="occasion") & Q(occasion="")),
+                name="summary_occasion_only_for_occasion_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} {self.year} {self.get_kind_display()}"
+
+    def get_absolute_url(self):
+        return reverse("reports:summary", args=[self.unit_id, self.year, self.shape])
+
+    @property
+    def shape(self):
+        """The URL's word for the document: annual, half, or the occasion (army_day ...)."""
+        return self.occasion or self.kind
+
+
+class SummaryVersion(models.Model):
+    """A finalized (定稿) summary: the document as it read, with its figures, and its PDF. Never changes."""
+
+    summary = models.ForeignKey(Summary, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField("版本")
+    document = models.JSONField("文稿")
+    figures = models.JSONField("数据")
+    pdf = models.FileField(upload_to="summaries/final/", blank=True)
+    finalized_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    finalized_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "总结定稿"
+        verbose_name_plural = "总结定稿"
+        ordering = ["summary", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["summary", "number"], name="one_version_number_per_summary"),
+        ]
+
+    def __str__(self):
+        return f"{self.summary} 第{self.number}版"

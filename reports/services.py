@@ -74,6 +74,23 @@ def _lock(report):
     return QuarterlyReport.objects.select_for_update().select_related("unit").get(pk=report.pk)
 
 
+def _lock_for_review(report, reviewer, status, refused):
+    """Lock the report for a review step that only a report in `status` takes; `refused` says so."""
+    locked = _lock(report)
+    _check_reviewer(reviewer, locked)
+    if locked.status != status:
+        raise ValidationError(f"{refused}；该报告当前状态为“{locked.get_status_display()}”。")
+    return locked
+
+
+def _required(text, field, message):
+    """The text stripped, or a ValidationError on `field` if it is blank."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({field: message})
+    return text
+
+
 def _record(report, action, by, comment=""):
     return ReportEvent.objects.create(report=report, action=action, by=by, comment=comment)
 
@@ -186,13 +203,8 @@ def report_submit(*, report, submitted_by):
 @transaction.atomic
 def report_return(*, report, comment, returned_by):
     """Send a submitted report back to its unit with the office's comment."""
-    locked = _lock(report)
-    _check_reviewer(returned_by, locked)
-    comment = (comment or "").strip()
-    if locked.status != ReportStatus.SUBMITTED:
-        raise ValidationError(f"只有已报送、待审核的报告可以退回；该报告当前状态为“{locked.get_status_display()}”。")
-    if not comment:
-        raise ValidationError({"comment": "请填写退回意见，说明需要修改或补充的内容。"})
+    locked = _lock_for_review(report, returned_by, ReportStatus.SUBMITTED, "只有已报送、待审核的报告可以退回")
+    comment = _required(comment, "comment", "请填写退回意见，说明需要修改或补充的内容。")
     locked.status = ReportStatus.RETURNED
     locked.save()
     _record(locked, ReportAction.RETURN, returned_by, comment)
@@ -202,10 +214,7 @@ def report_return(*, report, comment, returned_by):
 @transaction.atomic
 def report_accept(*, report, accepted_by, comment=""):
     """Accept a submitted report and freeze the figures as they stand now."""
-    locked = _lock(report)
-    _check_reviewer(accepted_by, locked)
-    if locked.status != ReportStatus.SUBMITTED:
-        raise ValidationError(f"只有已报送、待审核的报告可以通过；该报告当前状态为“{locked.get_status_display()}”。")
+    locked = _lock_for_review(report, accepted_by, ReportStatus.SUBMITTED, "只有已报送、待审核的报告可以通过")
     locked.accepted_figures = report_figures.figures(unit=locked.unit, period=period_of(locked))
     locked.status = ReportStatus.ACCEPTED
     locked.accepted_at = timezone.now()
@@ -218,13 +227,8 @@ def report_accept(*, report, accepted_by, comment=""):
 @transaction.atomic
 def report_reopen(*, report, reason, reopened_by):
     """Reopen an accepted report for its unit to correct: it goes back as returned, with the reason."""
-    locked = _lock(report)
-    _check_reviewer(reopened_by, locked)
-    reason = (reason or "").strip()
-    if locked.status != ReportStatus.ACCEPTED:
-        raise ValidationError(f"只有已通过的报告可以重新打开；该报告当前状态为“{locked.get_status_display()}”。")
-    if not reason:
-        raise ValidationError({"reason": "请填写重新打开的原因。"})
+    locked = _lock_for_review(report, reopened_by, ReportStatus.ACCEPTED, "只有已通过的报告可以重新打开")
+    reason = _required(reason, "reason", "请填写重新打开的原因。")
     locked.status = ReportStatus.RETURNED
     locked.accepted_figures = None
     locked.accepted_at = None

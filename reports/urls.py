@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import completeness_views, views
+from . import completeness_views, summary_edit_views, summary_views, views
 
 app_name = "reports"
 
@@ -23,4 +23,16 @@ urlpatterns = [
     path("settings/", completeness_views.reporting_settings, name="settings"),
     path("settings/units/", completeness_views.reporting_unit_set, name="reporting_unit_set"),
     path("settings/deadlines/", completeness_views.deadline_set, name="deadline_set"),
+    # summaries: shape is annual, half or an occasion (army_day ...)
+    path("summaries/", summary_views.summary_list, name="summaries"),
+    path("summaries/<int:unit>/<int:year>/<slug:shape>/", summary_views.summary_detail, name="summary"),
+    path("summaries/<int:unit>/<int:year>/<slug:shape>/pdf/", summary_views.summary_pdf, name="summary_pdf"),
+    path("summaries/<int:unit>/<int:year>/<slug:shape>/xlsx/", summary_views.summary_xlsx, name="summary_xlsx"),
+    path("summaries/<int:unit>/<int:year>/<slug:shape>/edit/", summary_edit_views.summary_edit, name="summary_edit"),
+    path(
+        "summaries/<int:unit>/<int:year>/<slug:shape>/finalize/",
+        summary_edit_views.summary_finalize,
+        name="summary_finalize",
+    ),
+    path("summaries/versions/<int:pk>/pdf/", summary_edit_views.version_pdf, name="version_pdf"),
 ]

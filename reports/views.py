@@ -271,27 +271,43 @@ def report_submit(request, pk):
     return redirect(report)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def report_return(request, pk):
+def _review_step(request, pk, *, action, status, refused, form_class, step, done):
+    """A review step with a comment form: check the status, call `step(report, cleaned_data)`, redirect."""
     report = get_object_or_404(_reviewable(request.user), pk=pk)
-    if report.status != ReportStatus.SUBMITTED:
-        messages.error(request, f"只有已报送、待审核的报告可以退回；该报告当前状态为“{report.get_status_display()}”。")
+    if report.status != status:
+        messages.error(request, f"{refused}；该报告当前状态为“{report.get_status_display()}”。")
         return redirect(report)
     data, _ = _posted(request)
-    form = ReturnForm(data)
+    form = form_class(data)
     if form.is_valid():
         try:
-            services.report_return(report=report, comment=form.cleaned_data["comment"], returned_by=request.user)
+            step(report, form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "报告已退回，联络员修改后会重新报送。")
+            messages.success(request, done)
             return redirect(report)
     return render(
         request,
         "reports/report_review.html",
-        {"form": form, "report": report, "title": selectors.report_title(report), "action": "return"},
+        {"form": form, "report": report, "title": selectors.report_title(report), "action": action},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_return(request, pk):
+    return _review_step(
+        request,
+        pk,
+        action="return",
+        status=ReportStatus.SUBMITTED,
+        refused="只有已报送、待审核的报告可以退回",
+        form_class=ReturnForm,
+        step=lambda report, data: services.report_return(
+            report=report, comment=data["comment"], returned_by=request.user
+        ),
+        done="报告已退回，联络员修改后会重新报送。",
     )
 
 
@@ -311,24 +327,17 @@ def report_accept(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_reopen(request, pk):
-    report = get_object_or_404(_reviewable(request.user), pk=pk)
-    if report.status != ReportStatus.ACCEPTED:
-        messages.error(request, f"只有已通过的报告可以重新打开；该报告当前状态为“{report.get_status_display()}”。")
-        return redirect(report)
-    data, _ = _posted(request)
-    form = ReopenForm(data)
-    if form.is_valid():
-        try:
-            services.report_reopen(report=report, reason=form.cleaned_data["reason"], reopened_by=request.user)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "报告已重新打开，退回单位修改。")
-            return redirect(report)
-    return render(
+    return _review_step(
         request,
-        "reports/report_review.html",
-        {"form": form, "report": report, "title": selectors.report_title(report), "action": "reopen"},
+        pk,
+        action="reopen",
+        status=ReportStatus.ACCEPTED,
+        refused="只有已通过的报告可以重新打开",
+        form_class=ReopenForm,
+        step=lambda report, data: services.report_reopen(
+            report=report, reason=data["reason"], reopened_by=request.user
+        ),
+        done="报告已重新打开，退回单位修改。",
     )
 
 

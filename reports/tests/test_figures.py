@@ -5,7 +5,6 @@ import json
 from decimal import Decimal
 
 import pytest
-import time_machine
 
 from activities.constants import ActivityType, Occasion
 from beneficiaries.selectors import yearly_summary
@@ -13,34 +12,10 @@ from reports.figures import Period, figure_lines, figures, figures_diff
 from units.constants import GroupRole
 from units.models import Agreement, GroupMember, Pairing, PlanTarget, UnitPlan
 
-from .figure_data import build_ledger, build_world, make_people, record
+from .figure_data import Q3, _today, record  # noqa: F401 (_today is autouse)
 
 D = datetime.date
 SECTIONS = ["activities", "leading_group", "visits", "pairings", "conscription", "placement", "payments", "plans"]
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(datetime.datetime(2026, 1, 20, 10, 0), tick=False):
-        yield
-
-
-@pytest.fixture
-def people(township, other_township):
-    return make_people(township, other_township)
-
-
-@pytest.fixture
-def world(office, township, village, other_township, military_unit, pairing, people):
-    return build_world(office, township, village, other_township, military_unit, pairing, people)
-
-
-@pytest.fixture
-def ledger(office, county, people):
-    return build_ledger(office, county, people)
-
-
-Q3 = Period.quarter(2025, 3)
 
 
 # Periods

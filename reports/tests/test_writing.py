@@ -5,38 +5,15 @@ import re
 from decimal import Decimal
 
 import pytest
-import time_machine
 
 from activities.constants import ActivityType, Occasion
 from reports.figures import Period, figures, subtree_activities
 from reports.writing import draft_work_text, in_wan, list_yuan, period_word, prose_yuan, self_word
 from units.models import Unit
 
-from .figure_data import build_ledger, build_world, make_people, record
+from .figure_data import Q3, _today, record  # noqa: F401 (_today is autouse)
 
 D = datetime.date
-Q3 = Period.quarter(2025, 3)
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(datetime.datetime(2026, 1, 20, 10, 0), tick=False):
-        yield
-
-
-@pytest.fixture
-def people(township, other_township):
-    return make_people(township, other_township)
-
-
-@pytest.fixture
-def world(office, township, village, other_township, military_unit, pairing, people):
-    return build_world(office, township, village, other_township, military_unit, pairing, people)
-
-
-@pytest.fixture
-def ledger(office, county, people):
-    return build_ledger(office, county, people)
 
 
 def draft(unit, period=Q3):

@@ -45,6 +45,8 @@ TARGETS = {
     "submitted_report": lambda f: [_report(f, "submitted").pk],
     "accepted_report": lambda f: [_report(f, "accepted").pk],
     "report_attachment": lambda f: [_report_attachment(f).pk],
+    "summary_township": lambda f: [f["township"].pk, 2025, "annual"],
+    "summary_version": lambda f: [_summary_version(f).pk],
 }
 
 OK, NF, FORBID = 200, 404, 403
@@ -198,6 +200,19 @@ MATRIX = {
         "report_attachment",
         {**IN_TOWNSHIP_EDIT, "director": 302, "office": 302, "liaison": 302},
     ),
+    # Summaries: everyone reads the summaries of their own scope (the downloads page lists possibly none).
+    "reports:summaries": ("get", "none", EVERYONE),
+    "reports:summary": ("get", "summary_township", IN_COUNTY_READ),
+    "reports:summary_pdf": ("get", "summary_township", IN_COUNTY_READ),
+    "reports:summary_xlsx": ("get", "summary_township", IN_COUNTY_READ),
+    # Summaries: the office and the unit's own liaison edit and finalize (定稿); leaders only read.
+    "reports:summary_edit": ("get", "summary_township", IN_TOWNSHIP_EDIT),
+    "reports:summary_finalize": (
+        "post",
+        "summary_township",
+        {**IN_TOWNSHIP_EDIT, "director": 302, "office": 302, "liaison": 302},
+    ),
+    "reports:version_pdf": ("get", "summary_version", IN_COUNTY_READ),
 }
 
 
@@ -409,6 +424,19 @@ def _report_attachment(f):
 # URLs that are not the portal's own pages.
 EXEMPT_PREFIXES = ("admin:",)
 EXEMPT = {"login", "logout", "job"}
+
+
+def _summary_version(f):
+    """A 定稿 of the township's 2025 summary, with stand-in PDF bytes (rendering is tested elsewhere)."""
+    from django.core.files.base import ContentFile
+
+    from reports.models import Summary, SummaryVersion
+
+    summary = Summary.objects.create(unit=f["township"], kind="annual", year=2025, status="final")
+    version = SummaryVersion(summary=summary, number=1, document={"title": "溧东镇2025年度双拥工作总结"}, figures={})
+    version.pdf.save("summary-v1.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+    version.save()
+    return version
 
 
 def _names(resolver=None, prefix=""):
