@@ -924,8 +924,6 @@ def payment_summary(*, payments):
     )
     if connections[groups.db].vendor == "postgresql":
         return _summary_from_grouping_sets(groups)
-    kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
-    category_order = {code: index for index, code in enumerate(Category.values)}
     regular_kinds = set(REGULAR_KINDS)
 
     cells, kinds, one_offs = {}, {}, {}
@@ -980,23 +978,7 @@ def payment_summary(*, payments):
         if (kind, is_backpay, person) not in kind_people:
             kind_people.add((kind, is_backpay, person))
             entry[prefix + "people"] += 1
-    for row in [*cells.values(), *kinds.values()]:
-        row["total"] = row["amount"] + row["backpay_amount"]
-    regular_kinds = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
-    one_offs = sorted(one_offs.values(), key=lambda r: kind_order.get(r["kind"], 99))
-    return {
-        "regular": sorted(
-            cells.values(), key=lambda r: (category_order.get(r["category"], 99), kind_order.get(r["kind"], 99))
-        ),
-        "regular_kinds": regular_kinds,
-        "one_offs": one_offs,
-        "regular_amount": sum((r["amount"] for r in regular_kinds), ZERO),
-        "backpay_amount": sum((r["backpay_amount"] for r in regular_kinds), ZERO),
-        "one_off_amount": sum((r["amount"] for r in one_offs), ZERO),
-        "people": len(everyone),
-        "count": count,
-        "amount": amount,
-    }
+    return _summary_result(cells, kinds, one_offs, people=len(everyone), count=count, amount=amount)
 
 
 ROLLUP_SELECT = (
@@ -1020,8 +1002,6 @@ def _summary_from_grouping_sets(groups):
     with connections[groups.db].cursor() as cursor:
         cursor.execute(outer, params)
         lines = cursor.fetchall()
-    kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
-    category_order = {code: index for index, code in enumerate(Category.values)}
     regular_kinds = set(REGULAR_KINDS)
     cells, kinds, one_offs = {}, {}, {}
     people, count, amount = 0, 0, ZERO
@@ -1073,23 +1053,7 @@ def _summary_from_grouping_sets(groups):
             )
             entry[prefix + "people"] = persons
             entry[prefix + "amount"] = money
-    for row in [*cells.values(), *kinds.values()]:
-        row["total"] = row["amount"] + row["backpay_amount"]
-    regular = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
-    one_offs = sorted(one_offs.values(), key=lambda r: kind_order.get(r["kind"], 99))
-    return {
-        "regular": sorted(
-            cells.values(), key=lambda r: (category_order.get(r["category"], 99), kind_order.get(r["kind"], 99))
-        ),
-        "regular_kinds": regular,
-        "one_offs": one_offs,
-        "regular_amount": sum((r["amount"] for r in regular), ZERO),
-        "backpay_amount": sum((r["backpay_amount"] for r in regular), ZERO),
-        "one_off_amount": sum((r["amount"] for r in one_offs), ZERO),
-        "people": people,
-        "count": count,
-        "amount": amount,
-    }
+    return _summary_result(cells, kinds, one_offs, people=people, count=count, amount=amount)
 
 
 def payment_rates(*, payments):
@@ -1152,3 +1116,26 @@ def batches_awaiting_approval(*, user, limit=10):
         .exclude(generated_by=user)
         .order_by("first_month", "pk")[:limit]
     )
+
+
+def _summary_result(cells, kinds, one_offs, *, people, count, amount):
+    """payment_summary's answer from its cells (category × kind), kinds and one-offs, in the lists' order."""
+    kind_order = {code: index for index, code in enumerate(PaymentKind.values)}
+    category_order = {code: index for index, code in enumerate(Category.values)}
+    for row in [*cells.values(), *kinds.values()]:
+        row["total"] = row["amount"] + row["backpay_amount"]
+    regular = sorted(kinds.values(), key=lambda r: kind_order.get(r["kind"], 99))
+    one_offs = sorted(one_offs.values(), key=lambda r: kind_order.get(r["kind"], 99))
+    return {
+        "regular": sorted(
+            cells.values(), key=lambda r: (category_order.get(r["category"], 99), kind_order.get(r["kind"], 99))
+        ),
+        "regular_kinds": regular,
+        "one_offs": one_offs,
+        "regular_amount": sum((r["amount"] for r in regular), ZERO),
+        "backpay_amount": sum((r["backpay_amount"] for r in regular), ZERO),
+        "one_off_amount": sum((r["amount"] for r in one_offs), ZERO),
+        "people": people,
+        "count": count,
+        "amount": amount,
+    }
