@@ -8,6 +8,7 @@ mkdir -p var
 if [ -f var/worker.pid ] && kill -0 "$(cat var/worker.pid)" 2>/dev/null; then
   kill "$(cat var/worker.pid)" || true
 fi
+$PY manage.py jobs_cleanup >/dev/null
 $PY manage.py db_worker --no-reload >var/worker.log 2>&1 &
 echo $! >var/worker.pid
 trap 'kill "$(cat var/worker.pid)" 2>/dev/null || true' EXIT

@@ -1,9 +1,16 @@
 import os
+import socket
 import subprocess
 import sys
+from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from shuangyong.lib import jobs
@@ -64,6 +71,7 @@ def test_the_database_queue_gets_the_task_only_on_commit(settings, office, djang
 
 def test_it_saves_progress_while_the_runner_works(office, monkeypatch):
     monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0)
+    monkeypatch.setattr(jobs, "progress_for", jobs.Progress)  # through the runner's own connection
     seen = []
 
     def runner(job, progress):
@@ -82,6 +90,7 @@ def test_it_saves_progress_while_the_runner_works(office, monkeypatch):
 
 def test_it_saves_the_first_and_last_progress_even_when_throttled(office, monkeypatch):
     monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 3600)
+    monkeypatch.setattr(jobs, "progress_for", jobs.Progress)
     seen = []
 
     def runner(job, progress):
@@ -108,6 +117,29 @@ def test_a_failing_runner_leaves_nothing_half_done(office, county, monkeypatch):
     assert job.status == JobStatus.FAILED
     assert "没有保存任何改动" in job.error
     assert not Unit.objects.filter(name="半途单位").exists()
+
+
+def test_a_job_is_done_only_with_its_writes(office, county, monkeypatch):
+    """The runner's writes and the DONE status commit together: a failure while recording it undoes both."""
+
+    def runner(job, progress):
+        Unit.objects.create(name="同批单位", kind=UnitKind.DEPARTMENT, parent=county)
+        return {"message": "完成"}
+
+    finish = jobs._finish
+
+    def finish_failing_once(job, *, status, **kwargs):
+        if status == JobStatus.DONE:
+            raise RuntimeError("写入任务状态时出错")
+        return finish(job, status=status, **kwargs)
+
+    monkeypatch.setitem(jobs.RUNNERS, "test_together", runner)
+    monkeypatch.setattr(jobs, "_finish", finish_failing_once)
+    job = Job.objects.create(kind="test_together", created_by=office)
+    run_job.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert not Unit.objects.filter(name="同批单位").exists()
 
 
 def test_a_runner_can_refuse_with_the_rows_at_fault(office, monkeypatch):
@@ -144,3 +176,51 @@ def test_a_fresh_worker_finds_runners_in_app_modules():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shuangyong.settings"}
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
     assert "run_units_import" in output
+
+
+def test_cleanup_removes_the_files_of_jobs_past_the_keeping_days_only(client, office, settings):
+    settings.JOB_FILES_DAYS = 7
+    now = timezone.now()
+
+    def finished_job(days_ago, kind):
+        job = Job.objects.create(kind=kind, created_by=office, status=JobStatus.DONE, finished_at=now)
+        job.input_file.save("名册.xlsx", ContentFile(b"roster"), save=False)
+        result = default_storage.save("exports/结果.xlsx", ContentFile(b"result"))
+        job.result = {"file": result, "message": "已导出。", "next_url": f"/beneficiaries/export/{job.pk}/"}
+        job.save()
+        Job.objects.filter(pk=job.pk).update(finished_at=now - timedelta(days=days_ago))
+        return job, [job.input_file.name, result]
+
+    old, old_files = finished_job(8, "test_old")
+    recent, recent_files = finished_job(6, "test_recent")
+    output = StringIO()
+    call_command("jobs_cleanup", stdout=output)
+
+    assert "删除超过 7 天的任务文件 2 个" in output.getvalue()
+    assert [default_storage.exists(name) for name in old_files] == [False, False]
+    assert [default_storage.exists(name) for name in recent_files] == [True, True]
+    old.refresh_from_db()
+    assert not old.input_file and "file" not in old.result
+    client.force_login(office)
+    page = client.get(old.get_absolute_url()).content.decode()
+    assert "已超过保留期，已被清理" in page
+    assert f"/beneficiaries/export/{old.pk}/" not in page
+
+
+def test_cleanup_queues_again_a_job_whose_worker_is_gone(office, county, calls, django_capture_on_commit_callbacks):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    job = Job.objects.create(
+        kind="test_count",
+        created_by=office,
+        status=JobStatus.RUNNING,
+        attempts=1,
+        worker=f"{socket.gethostname()}:{gone.pid}",
+    )
+    output = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("jobs_cleanup", stdout=output)
+    assert f"任务 #{job.pk}（test_count）的工作进程已停止，已重新排队。" in output.getvalue()
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    assert calls == [job.pk]
