@@ -136,7 +136,17 @@ def cached_summary_pdf(*, unit, year, shape, doc, summary=None):
             return file.read(), False
     pdf = render_summary_pdf(doc)
     default_storage.save(name, ContentFile(pdf))
+    _drop_outdated(name)
     return pdf, True
+
+
+def _drop_outdated(name):
+    """Delete the scope's PDFs cached under earlier data keys: the data have changed since."""
+    folder, current = name.rsplit("/", 1)
+    prefix = current.rsplit("-", 1)[0] + "-"
+    for other in default_storage.listdir(folder)[1]:
+        if other.startswith(prefix) and other != current:
+            default_storage.delete(f"{folder}/{other}")
 
 
 def has_cached_pdf(*, unit, year, shape, doc, summary=None):

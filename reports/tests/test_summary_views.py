@@ -5,6 +5,7 @@ import io
 
 import openpyxl
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from activities.constants import ActivityType
@@ -95,6 +96,10 @@ def test_the_pdf_is_cached_until_the_data_change(client, leader, office, townshi
     client.get(url("reports:summary_pdf", township))
     assert len(renders) == 2
     assert not Summary.objects.exists()
+    # only the PDF of the current data is kept; the 2026 one stays beside it
+    client.get(url("reports:summary_pdf", township, year=2026))
+    kept = default_storage.listdir(f"summaries/cache/{township.pk}")[1]
+    assert sorted(name.rsplit("-", 1)[0] for name in kept) == ["2025-annual", "2026-annual"]
 
 
 def test_with_a_summary_row_the_pdf_is_kept_on_it_until_the_edits_change(
