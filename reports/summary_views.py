@@ -72,6 +72,11 @@ def summary_list(request):
     if chosen is not None:
         units = [chosen, *visible.filter(parent=chosen).order_by("-kind", "path")]
     years = years_offered()
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() and int(year) in years else None
+    if year:
+        years = [year]
+    shapes = [item for item in LISTED_SHAPES if request.GET.get("shape") in ("", None, item[0])]
     rows = []
     for unit in units:
         editable = can_edit(request.user, unit)
@@ -82,7 +87,7 @@ def summary_list(request):
                     "label": label,
                     "draft": is_draft_period(year, shape),
                 }
-                for shape, label in LISTED_SHAPES
+                for shape, label in shapes
             ]
             rows.append({"unit": unit, "year": year, "documents": documents, "editable": editable})
     versions = (
@@ -94,7 +99,17 @@ def summary_list(request):
     return render(
         request,
         "reports/summary_list.html",
-        {"rows": rows, "versions": versions, "chosen": chosen, "scopes": scopes, "large": LARGE_KINDS},
+        {
+            "rows": rows,
+            "versions": versions,
+            "chosen": chosen,
+            "scopes": scopes,
+            "large": LARGE_KINDS,
+            "years": years_offered(),
+            "shapes": LISTED_SHAPES,
+            "year": year,
+            "shape": request.GET.get("shape", ""),
+        },
     )
 
 

@@ -50,6 +50,16 @@ def test_the_downloads_page_lists_the_scope_years_and_shapes(client, leader, cou
     assert "summaries/" in page and "/edit/" not in page  # a leader reads only
 
 
+def test_the_downloads_page_narrows_to_a_year_and_a_kind(client, leader, county, township):
+    client.force_login(leader)
+    page = client.get(reverse("reports:summaries"), {"year": "2025", "shape": "annual"}).content.decode()
+    for unit in (county, township):
+        assert url("reports:summary_pdf", unit, 2025, "annual") in page
+        assert url("reports:summary_pdf", unit, 2026, "annual") not in page
+        assert url("reports:summary_pdf", unit, 2025, "half") not in page
+    assert '<option value="2025" selected>' in page
+
+
 def test_the_office_gets_edit_links_and_sees_finalized_versions(client, office, township):
     summary = Summary.objects.create(unit=township, year=2025, kind="annual", status="final")
     version = SummaryVersion.objects.create(summary=summary, number=1, document={}, figures={})
