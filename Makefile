@@ -6,7 +6,7 @@ DEBIAN_PACKAGES := python3 python3-venv python3-dev build-essential chromium fon
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libffi-dev shared-mime-info
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shuangyong
 
-.PHONY: run test lint test-sqlite test-postgres test-e2e bench deps system-deps python-deps
+.PHONY: run test lint test-sqlite test-postgres test-e2e bench bench-load audit deps system-deps python-deps
 
 deps: system-deps python-deps
 
@@ -49,3 +49,12 @@ test-e2e: deps
 bench: deps
 	$(PY) -m pip install -q -r requirements-bench.txt
 	$(PY) bench/run.py --db both --profile province
+
+bench-load: deps
+	$(PY) -m pip install -q -r requirements-bench.txt
+	$(PY) bench/load/run.py
+
+# Known vulnerabilities in the pinned requirements (pip-audit); not part of `make test`, needs the network.
+audit: python-deps
+	$(PY) -m pip install -q -r requirements-audit.txt
+	$(PY) scripts/audit.py

@@ -199,12 +199,48 @@ def personas(director, office, liaison, bureau_liaison, leader, outsider):
     }
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+def settings_for_tests(media_root):
+    """What every test runs with: media in a temporary folder, fast password hashes, tasks run at once."""
+    from django.conf import settings
+
+    return {
+        "MEDIA_ROOT": media_root,
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}},
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
     }
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One transaction around a test module, for data that is slow to build (the demo): returns the media folder.
+
+    A module-scoped fixture that asks for this builds its data once; each test that uses it runs in a savepoint
+    inside (it is given `db`), and everything is rolled back after the module's last test.
+    """
+    from django.db import transaction
+    from django.test import override_settings
+
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(**settings_for_tests(media)):
+        atomic = transaction.atomic()
+        atomic._from_testcase = True  # a durable block inside nests in it as in a TestCase's
+        atomic.__enter__()
+        try:
+            yield media
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(request, settings, tmp_path):
+    media = tmp_path / "media"
+    if "module_db" in request.fixturenames:
+        request.getfixturevalue("db")
+        media = request.getfixturevalue("module_db")
+    for name, value in settings_for_tests(media).items():
+        setattr(settings, name, value)

@@ -82,6 +82,8 @@ class ActivityForm(forms.Form):
         label="共建对子", queryset=Pairing.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     photos = MultipleFileField(label="照片", required=False, help_text=PHOTO_HELP)
+    # The version of the activity the user loaded: a save by someone else since refuses this one.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,6 +143,7 @@ class ActivityForm(forms.Form):
         """Return the cleaned data as activity_create/activity_update keywords (without photos)."""
         data = dict(self.cleaned_data)
         data.pop("photos", None)
+        data.pop("version", None)
         for name in ("participants", "soldiers", "reached", *COUNT_FIELDS):
             data[name] = data.get(name) or 0
         return data

@@ -104,7 +104,7 @@ def _whole_number(value):
         value = int(value)
     if isinstance(value, str):
         text = value.strip().replace(",", "")
-        if text.lstrip("-").isdigit():
+        if text.isascii() and text.removeprefix("-").isdigit():
             value = int(text)
     if not isinstance(value, int):
         raise ValidationError(f"“{_text(value)}”不是整数。")

@@ -14,6 +14,7 @@ from django.db.models import Count, ExpressionWrapper, F, Min, Q, Sum
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
+from shuangyong.lib.idcard import mask_name
 from shuangyong.lib.money import ZERO, MoneyField
 from units.constants import MILITARY_KINDS, UnitKind
 from units.models import Pairing, Unit, UnitPlan
@@ -318,21 +319,69 @@ def count_lines(counts):
 # Occasions
 
 
-def mask_name(name):
-    """Show a registry person's name masked, as 公示 lists do: 王建国 -> 王*国, 王伟 -> 王*."""
-    name = (name or "").strip()
-    if len(name) <= 1:
-        return "*" if name else ""
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
 def occasion_activities(*, user, year, occasion, unit=None):
     activities = Activity.objects.visible_to(user).filter(occasion_year=year, occasion=occasion)
     if unit is not None:
         activities = activities.filter(unit__path__startswith=unit.path)
     return activities
+
+
+NOTHING_GIVEN = {
+    **dict.fromkeys(["gifts_count", "gifts_to_troops", "recipients_people", "recipients_distinct"], 0),
+    **dict.fromkeys(["groups_count", "groups_people"], 0),
+    **dict.fromkeys(["gifts_money", "gifts_goods", "recipients_money", "recipients_goods"], ZERO),
+    **dict.fromkeys(["groups_money", "groups_goods"], ZERO),
+}
+
+
+def given_by_occasion(*, activities):
+    """Return what the activities gave per occasion ("" for everyday visits), split by recipient.
+
+    {occasion: {"gifts_count", "gifts_to_troops", "gifts_money", "gifts_goods" (gifts to units),
+    "recipients_people" (人次), "recipients_distinct", "recipients_money", "recipients_goods" (registry people),
+    "groups_count", "groups_people", "groups_money", "groups_goods" (recipient groups)}}; an occasion whose
+    activities gave nothing is absent (NOTHING_GIVEN). Three queries whatever the number of occasions.
+    """
+    ids = activities.values("pk")
+    given = {}
+
+    def row(occasion):
+        return given.setdefault(occasion, dict(NOTHING_GIVEN))
+
+    troops = Q(recipient_unit__kind__in=MILITARY_KINDS)
+    for occasion, count, to_troops, paid, goods in (
+        Gift.objects.filter(activity__in=ids)
+        .order_by()
+        .values_list("activity__occasion")
+        .annotate(n=Count("pk"), troops=Count("pk", filter=troops), paid=Sum("money"), goods=Sum("goods_value"))
+    ):
+        row(occasion).update(
+            gifts_count=count, gifts_to_troops=to_troops, gifts_money=paid or ZERO, gifts_goods=goods or ZERO
+        )
+    for occasion, count, distinct, paid, goods in (
+        Recipient.objects.filter(activity__in=ids)
+        .order_by()
+        .values_list("activity__occasion")
+        .annotate(
+            n=Count("pk"), distinct=Count("beneficiary", distinct=True), paid=Sum("amount"), goods=Sum("goods_value")
+        )
+    ):
+        row(occasion).update(
+            recipients_people=count,
+            recipients_distinct=distinct,
+            recipients_money=paid or ZERO,
+            recipients_goods=goods or ZERO,
+        )
+    for occasion, count, people, paid, goods in (
+        RecipientGroup.objects.filter(activity__in=ids)
+        .order_by()
+        .values_list("activity__occasion")
+        .annotate(n=Count("pk"), people=Sum("people"), paid=Sum("money"), goods=Sum("goods_value"))
+    ):
+        row(occasion).update(
+            groups_count=count, groups_people=people or 0, groups_money=paid or ZERO, groups_goods=goods or ZERO
+        )
+    return given
 
 
 def occasion_summary(*, user, year, occasion, unit=None, limit=None):
@@ -349,24 +398,7 @@ def occasion_summary(*, user, year, occasion, unit=None, limit=None):
     gifts = Gift.objects.filter(activity__in=ids)
     groups = RecipientGroup.objects.filter(activity__in=ids)
     recipients = Recipient.objects.filter(activity__in=ids)
-    gift_sums = gifts.aggregate(count=Count("pk"), money=Sum("money"), goods=Sum("goods_value"))
-    group_sums = groups.aggregate(count=Count("pk"), people=Sum("people"), money=Sum("money"), goods=Sum("goods_value"))
-    recipient_sums = recipients.aggregate(
-        count=Count("pk"), distinct=Count("beneficiary", distinct=True), money=Sum("amount"), goods=Sum("goods_value")
-    )
-    totals = {
-        "gifts_count": gift_sums["count"],
-        "gifts_money": gift_sums["money"] or ZERO,
-        "gifts_goods": gift_sums["goods"] or ZERO,
-        "groups_count": group_sums["count"],
-        "groups_people": group_sums["people"] or 0,
-        "groups_money": group_sums["money"] or ZERO,
-        "groups_goods": group_sums["goods"] or ZERO,
-        "recipients_people": recipient_sums["count"],
-        "recipients_distinct": recipient_sums["distinct"],
-        "recipients_money": recipient_sums["money"] or ZERO,
-        "recipients_goods": recipient_sums["goods"] or ZERO,
-    }
+    totals = {**NOTHING_GIVEN, **given_by_occasion(activities=activities).get(occasion, {})}
     totals["money"] = totals["gifts_money"] + totals["recipients_money"] + totals["groups_money"]
     totals["goods_value"] = totals["gifts_goods"] + totals["recipients_goods"] + totals["groups_goods"]
     totals["total_value"] = totals["money"] + totals["goods_value"]
@@ -735,19 +767,9 @@ def budget_overview(*, unit, year):
     )
     budget = sum((line.amount for line in lines), ZERO)
     activities = _year_span(Activity.objects.filter(unit__path__startswith=unit.path), year)
-    ids = activities.values("pk")
-    gifts = Gift.objects.filter(activity__in=ids).aggregate(money=Sum("money"), goods=Sum("goods_value"))
-    recipients = Recipient.objects.filter(activity__in=ids).aggregate(money=Sum("amount"), goods=Sum("goods_value"))
-    groups = RecipientGroup.objects.filter(activity__in=ids).aggregate(money=Sum("money"), goods=Sum("goods_value"))
-    amounts = {
-        "gifts_money": gifts["money"],
-        "gifts_goods": gifts["goods"],
-        "recipients_money": recipients["money"],
-        "recipients_goods": recipients["goods"],
-        "groups_money": groups["money"],
-        "groups_goods": groups["goods"],
-        "cost": activities.aggregate(cost=Sum("cost"))["cost"],
-    }
+    given = given_by_occasion(activities=activities).values()
+    amounts = {key: sum((row[key] for row in given), ZERO) for key, _ in SPENDING_PARTS if key != "cost"}
+    amounts["cost"] = activities.aggregate(cost=Sum("cost"))["cost"]
     parts = [(key, label, amounts[key] or ZERO) for key, label in SPENDING_PARTS]
     spent = sum((amount for _, _, amount in parts), ZERO)
 

@@ -22,15 +22,24 @@ from beneficiaries.constants import PaymentKind, PayMethod
 from beneficiaries.models import Beneficiary, Payment
 from beneficiaries.standard_services import one_off_write
 from reports.selectors import locking_report
+from shuangyong.lib.idcard import mask_id_number, mask_name
 from shuangyong.lib.money import ZERO, format_yuan, to_yuan
-from shuangyong.lib.uploads import check_upload, display_name, original_name, random_name
+from shuangyong.lib.uploads import (
+    check_quota,
+    check_upload,
+    display_name,
+    files_atomic,
+    original_name,
+    random_name,
+    store_file,
+)
+from shuangyong.lib.versions import stale_error
 from units.constants import MILITARY_KINDS, TOP_KINDS, Role, UnitKind
 from units.models import Pairing, Unit
 from units.permissions import in_scope, memberships, scope_q
 
 from .constants import COUNT_FIELDS, EARLY_OCCASIONS, ActivityType, Occasion
 from .models import Activity, Gift, Photo, Recipient, RecipientGroup
-from .selectors import mask_name
 
 EDITORS = [Role.OFFICE, Role.LIAISON]
 OUT_OF_SCOPE = "所选单位不存在或不在您的管辖范围内。"
@@ -153,8 +162,7 @@ def _purpose(activity):
 
 def person_label(beneficiary):
     """A registry person as the activity pages show them: masked name, masked ID, township."""
-    number = beneficiary.id_number
-    return f"{mask_name(beneficiary.name)}（{number[:4]}…{number[-4:]}，{beneficiary.township.name}）"
+    return f"{mask_name(beneficiary.name)}（{mask_id_number(beneficiary.id_number)}，{beneficiary.township.name}）"
 
 
 def _check_editor(user, unit, field="unit"):
@@ -422,31 +430,24 @@ def photo_prepare(file, *, field="photos"):
 
 
 def _store_photos(activity, prepared, *, uploaded_by, captions=None):
-    """Write the files, then the rows; if anything fails, the files written so far are removed again."""
+    """Write the files, then the rows; the caller's `files_atomic` removes the files again if anything fails."""
     photos = []
-    try:
-        for index, item in enumerate(prepared):
-            photo = Photo(
-                activity=activity,
-                original_name=item["original_name"],
-                content_type=item["content_type"],
-                width=item["width"],
-                height=item["height"],
-                size=len(item["data"]),
-                caption=((captions or {}).get(index) or "").strip()[:100],
-                uploaded_by=uploaded_by,
-            )
-            photos.append(photo)
-            photo.image.save(random_name(item["kind"]), ContentFile(item["data"]), save=False)
-            photo.thumbnail.save(random_name(item["kind"]), ContentFile(item["thumbnail"]), save=False)
-            photo.full_clean(exclude=["image", "thumbnail"])
-            photo.save()
-    except BaseException:
-        for photo in photos:
-            for stored in (photo.image, photo.thumbnail):
-                if stored.name:
-                    stored.storage.delete(stored.name)
-        raise
+    for index, item in enumerate(prepared):
+        photo = Photo(
+            activity=activity,
+            original_name=item["original_name"],
+            content_type=item["content_type"],
+            width=item["width"],
+            height=item["height"],
+            size=len(item["data"]),
+            caption=((captions or {}).get(index) or "").strip()[:100],
+            uploaded_by=uploaded_by,
+        )
+        photos.append(photo)
+        store_file(photo.image, random_name(item["kind"]), ContentFile(item["data"]))
+        store_file(photo.thumbnail, random_name(item["kind"]), ContentFile(item["thumbnail"]))
+        photo.full_clean(exclude=["image", "thumbnail"])
+        photo.save()
     return photos
 
 
@@ -636,7 +637,7 @@ def _fields(fields):
     return dict(fields)
 
 
-@transaction.atomic
+@files_atomic(field="photos")
 def activity_create(
     *,
     unit,
@@ -693,11 +694,12 @@ def _check_kept_recipients(activity, recipient_rows, errors):
     return kept, new
 
 
-@transaction.atomic
+@files_atomic(field="photos")
 def activity_update(
     *,
     activity,
     updated_by,
+    version=None,
     recipients=None,
     gifts=None,
     groups=None,
@@ -709,9 +711,13 @@ def activity_update(
     """Change an activity; gifts and groups given are replaced, new recipients are paid, earlier ones kept.
 
     `recipients` is the whole list: people already visited must be in it with their amount unchanged
-    (their money is in the ledger; the office corrects it with `recipient_correct`).
+    (their money is in the ledger; the office corrects it with `recipient_correct`). With the `version` the user
+    loaded, an edit is refused once someone else has saved the activity since.
     """
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if version is not None and version != activity.version:
+        raise stale_error(activity)
+    activity.version += 1
     _check_editor(updated_by, activity.unit)
     _check_unlocked(updated_by, activity.unit, activity.start_date)
     unit = fields.pop("unit", activity.unit)
@@ -831,7 +837,7 @@ def recipient_payments(*, recipient):
     return activity_payments(recipient.activity).filter(beneficiary_id=recipient.beneficiary_id).order_by("pk")
 
 
-@transaction.atomic
+@files_atomic(field="photos")
 def photos_add(*, activity, files, caption="", uploaded_by):
     """Add photos to an activity's gallery: every file is checked before any is kept (all or nothing)."""
     _check_editor(uploaded_by, activity.unit)
@@ -844,6 +850,11 @@ def photos_add(*, activity, files, caption="", uploaded_by):
             errors.extend(error.message_dict["photos"])
     if not files:
         errors.append("请选择要上传的照片。")
+    if not errors:
+        try:
+            check_quota(uploaded_by, sum(len(item["data"]) for item in prepared))
+        except ValidationError as error:
+            errors.extend(error.messages)
     if errors:
         raise ValidationError({"photos": errors})
     photos = _store_photos(

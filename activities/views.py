@@ -5,7 +5,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -13,6 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from beneficiaries.models import Beneficiary
 from beneficiaries.selectors import is_full_id_number, search_q
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.idcard import mask_name
+from shuangyong.lib.uploads import private_file_response
 from units.constants import Role
 from units.permissions import scope_q
 
@@ -29,7 +31,6 @@ from .forms import (
     registry,
 )
 from .models import Activity, Photo
-from .selectors import mask_name
 
 SEARCH_LIMIT = 20
 COPIED_FIELDS = ["unit", "type", "occasion", "title", "place", "leaders"]
@@ -212,6 +213,7 @@ def activity_edit(request, pk):
         unit=activity.unit_id,
         military_units=list(activity.military_units.values_list("pk", flat=True)),
         pairings=list(activity.pairings.values_list("pk", flat=True)),
+        version=activity.version,
     )
     gifts = _rows(activity.gifts.all(), ROW_FIELDS["gifts"])
     groups = _rows(activity.groups.all(), ROW_FIELDS["groups"])
@@ -224,6 +226,7 @@ def activity_edit(request, pk):
         try:
             activity = services.activity_update(
                 activity=activity,
+                version=form.cleaned_data["version"],
                 updated_by=request.user,
                 photos=form.cleaned_data["photos"],
                 gifts=formsets["gifts"].rows(),
@@ -322,14 +325,14 @@ def _sums(rows, *fields):
 
 def _photo_file(stored, *, content_type, filename):
     """Send a photo inline to a caller who may see its activity; files never have a public URL."""
-    try:
-        handle = stored.storage.open(stored.name, "rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
-    response = FileResponse(handle, content_type=content_type, filename=filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(
+        stored.name,
+        filename=filename,
+        content_type=content_type,
+        storage=stored.storage,
+        as_attachment=False,
+        cache_control="private, max-age=3600",
+    )
 
 
 def _visible_photo(request, pk):

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shuangyong.lib.excel import XLSX_CONTENT_TYPE, workbook_response
-from shuangyong.lib.forms import WorkbookUploadForm
+from shuangyong.lib.forms import WorkbookUploadForm, add_service_errors
 from shuangyong.lib.jobs import job_start
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.uploads import private_file_response
@@ -36,8 +36,12 @@ def beneficiary_import(request):
     _require_importer(request.user)
     form = RosterUploadForm(request.POST or None, request.FILES or None)
     if form.is_valid():
-        job = importers.import_start(upload=form.cleaned_data["file"], created_by=request.user)
-        return redirect("beneficiaries:import_job", pk=job.pk)
+        try:
+            job = importers.import_start(upload=form.cleaned_data["file"], created_by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("beneficiaries:import_job", pk=job.pk)
     jobs = Job.objects.visible_to(request.user).filter(kind__in=IMPORT_KINDS)[:10]
     return render(
         request,

@@ -17,7 +17,7 @@ from shuangyong.lib import excel
 from shuangyong.lib.excel import EXAMPLE_PREFIX
 from shuangyong.lib.idcard import normalize_id_number, validate_id_number
 from shuangyong.lib.jobs import JobFailed, job_runner, job_start
-from shuangyong.lib.uploads import display_name, random_name
+from shuangyong.lib.uploads import display_name, files_atomic, random_name
 from units import permissions
 from units.constants import REGION_KINDS, JobStatus, UnitKind
 from units.models import Job, Unit
@@ -269,7 +269,7 @@ def _grade(value):
     if text in GRADE_BY_LABEL:
         return GRADE_BY_LABEL[text]
     digits = text.removesuffix("级")
-    if digits.isdigit() and int(digits) in DisabilityGrade.values:
+    if digits.isascii() and digits.isdigit() and int(digits) in DisabilityGrade.values:
         return int(digits)
     raise ValidationError(f"“{text}”不是有效的残疾等级，应为一级至十级。")
 
@@ -297,7 +297,7 @@ def _whole_number(value):
     if isinstance(value, int):
         return value
     text = _text(value)
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     raise ValidationError(f"“{text}”不是整数，请填写整数年数。")
 
@@ -569,8 +569,9 @@ def _failed(plan):
     )
 
 
+@files_atomic(field="file")
 def import_start(*, upload, created_by):
-    """Queue the row-by-row check of an uploaded roster."""
+    """Queue the row-by-row check of an uploaded roster; a file the storage refuses is a message for the user."""
     return job_start(
         kind=CHECK_KIND, created_by=created_by, params={"filename": display_name(upload)}, input_file=upload
     )

@@ -495,6 +495,8 @@ class Payment(models.Model):
             models.Index(fields=["beneficiary", "month"]),
             # The ledger (a month of a jurisdiction, in month and township order) and the yearly summary.
             models.Index(fields=["month", "township"]),
+            # One-offs by their reference, exact or by prefix (an activity's 慰问金 and its corrections).
+            models.Index(fields=["reference"], opclasses=["varchar_pattern_ops"], name="payment_reference_idx"),
         ]
         constraints = [
             # Regular pay: each (person, kind, month) once, whatever span the batches use.

@@ -11,7 +11,8 @@ from pypinyin import Style, lazy_pinyin
 from simple_history.utils import bulk_create_with_history
 
 from shuangyong.lib.idcard import validate_id_number
-from shuangyong.lib.uploads import check_upload, original_name, random_name
+from shuangyong.lib.uploads import check_upload, files_atomic, original_name, random_name, store_file
+from shuangyong.lib.versions import stale_error
 from units import permissions
 from units.constants import Role, UnitKind
 from units.models import Unit
@@ -31,7 +32,6 @@ from .constants import (
 )
 from .models import AccessLog, Award, Beneficiary, ConfirmationRound, Entitlement, StatusChange, Transfer
 
-STALE_MESSAGE = "该记录已被他人修改，请刷新后重试。"
 REGISTERED_MESSAGE = "该身份证号已登记，一个身份证号只能登记一人。"
 RURAL_VETERAN_MIN_AGE = 60
 
@@ -368,7 +368,7 @@ def beneficiary_update(*, beneficiary, version, updated_by, **fields):
     # The conditional UPDATE claims the version; a concurrent save of the same version updates no row.
     claimed = Beneficiary.objects.filter(pk=beneficiary.pk, version=version).update(version=F("version") + 1)
     if not claimed:
-        raise ValidationError(STALE_MESSAGE, code="stale")
+        raise stale_error(beneficiary)
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     if "name" in fields:
         name = (fields.pop("name") or "").strip()
@@ -556,27 +556,19 @@ def entitlement_check(
 
 
 def _store_upload(instance, field, upload, *, error_field):
-    """Store a checked upload under a random name and return its original name; the caller saves the row."""
+    """Store a checked upload under a random name and return its original name; the caller saves the row.
+
+    The caller runs in `files_atomic`, which removes the file again if the row is not saved.
+    """
     try:
         kind, _ = check_upload(upload)
     except ValidationError as error:
         raise ValidationError({error_field: error.messages}) from error
-    getattr(instance, field).save(random_name(kind), upload, save=False)
+    store_file(getattr(instance, field), random_name(kind), upload)
     return original_name(upload)
 
 
-def _save_with_file(instance, field, save):
-    """Run `save`; if it fails, remove the file just stored for the row."""
-    try:
-        return save()
-    except Exception:
-        stored = getattr(instance, field)
-        if stored:
-            stored.delete(save=False)
-        raise
-
-
-@transaction.atomic
+@files_atomic(field="document")
 def entitlement_add(
     *,
     beneficiary,
@@ -613,7 +605,7 @@ def entitlement_add(
     entitlement._history_user = recorded_by
     if document:
         _store_upload(entitlement, "document", document, error_field="document")
-    _save_with_file(entitlement, "document", entitlement.save)
+    entitlement.save()
     return entitlement
 
 
@@ -816,7 +808,7 @@ def _check_to_county(person, to_county):
         raise ValidationError({"to_county": "迁入地不能是本县（区）；县内调整乡镇请修改基本信息。"})
 
 
-@transaction.atomic
+@files_atomic(field="document")
 def change_record(
     *,
     beneficiary,
@@ -879,7 +871,7 @@ def change_record(
     change.full_clean(exclude=["beneficiary", "entitlement", "corrects", "recorded_by", "document"])
     if document:
         change.document_name = _store_upload(change, "document", document, error_field="document")
-    return _save_with_file(change, "document", lambda: _apply_change(person, change, year=year, to_county=to_county))
+    return _apply_change(person, change, year=year, to_county=to_county)
 
 
 def _apply_change(person, change, *, year, to_county):

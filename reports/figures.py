@@ -10,14 +10,16 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 
 from activities.constants import COUNT_FIELDS, EARLY_OCCASIONS, ActivityType, Occasion
-from activities.models import Activity, Gift, Recipient, RecipientGroup
+from activities.models import Activity, RecipientGroup
 from activities.selectors import (
+    NOTHING_GIVEN,
     activities_by_month_and_type,
     activity_totals,
     expected_percent,
+    given_by_occasion,
     money_by_occasion,
     plan_done,
     plan_progress,
@@ -25,7 +27,7 @@ from activities.selectors import (
 from beneficiaries.constants import Basis, PaymentKind
 from beneficiaries.selectors import payment_rates, payment_summary, unit_payments
 from shuangyong.lib.money import ZERO, format_yuan
-from units.constants import MILITARY_KINDS, UnitKind
+from units.constants import UnitKind
 from units.models import UnitPlan
 from units.selectors import group_figures, pairing_figures
 
@@ -202,12 +204,6 @@ def _counts_section(totals, fields):
 
 
 GROUP_NAMES_SHOWN = 5
-NOTHING_GIVEN = {
-    **dict.fromkeys(["gifts_count", "gifts_to_troops", "recipients_people", "recipients_distinct"], 0),
-    **dict.fromkeys(["groups_count", "groups_people"], 0),
-    **dict.fromkeys(["gifts_money", "gifts_goods", "recipients_money", "recipients_goods"], ZERO),
-    **dict.fromkeys(["groups_money", "groups_goods"], ZERO),
-}
 
 
 def visit_activities(activities):
@@ -217,54 +213,15 @@ def visit_activities(activities):
     )
 
 
-def _given_by_occasion(activities):
-    """What the activities gave per occasion, by recipient: gifts to units, registry people, groups.
-
-    activities.selectors has these sums only per occasion and year for a user (occasion_summary); a report's
-    period is any span of a unit's subtree, so they are grouped here over the same rows.
-    """
-    ids = activities.values("pk")
-    given = {}
-
-    def row(occasion):
-        return given.setdefault(occasion, {**NOTHING_GIVEN, "group_names": []})
-
-    troops = Q(recipient_unit__kind__in=MILITARY_KINDS)
-    for occasion, count, to_troops, gift_money, goods in (
-        Gift.objects.filter(activity__in=ids)
-        .order_by()
-        .values_list("activity__occasion")
-        .annotate(n=Count("pk"), troops=Count("pk", filter=troops), paid=Sum("money"), goods=Sum("goods_value"))
-    ):
-        row(occasion).update(
-            gifts_count=count, gifts_to_troops=to_troops, gifts_money=gift_money or ZERO, gifts_goods=goods or ZERO
-        )
-    for occasion, count, distinct, paid, goods in (
-        Recipient.objects.filter(activity__in=ids)
-        .order_by()
-        .values_list("activity__occasion")
-        .annotate(
-            n=Count("pk"), distinct=Count("beneficiary", distinct=True), paid=Sum("amount"), goods=Sum("goods_value")
-        )
-    ):
-        row(occasion).update(
-            recipients_people=count,
-            recipients_distinct=distinct,
-            recipients_money=paid or ZERO,
-            recipients_goods=goods or ZERO,
-        )
-    groups = RecipientGroup.objects.filter(activity__in=ids).order_by()
-    for occasion, count, people, paid, goods in groups.values_list("activity__occasion").annotate(
-        n=Count("pk"), people=Sum("people"), paid=Sum("money"), goods=Sum("goods_value")
-    ):
-        row(occasion).update(
-            groups_count=count, groups_people=people or 0, groups_money=paid or ZERO, groups_goods=goods or ZERO
-        )
+def _group_names(activities):
+    """The first GROUP_NAMES_SHOWN descriptions of the recipient groups per occasion, for the text."""
+    names = {}
+    groups = RecipientGroup.objects.filter(activity__in=activities.values("pk")).order_by()
     for occasion, description in groups.values_list("activity__occasion", "description").distinct():
-        names = row(occasion)["group_names"]
-        if len(names) < GROUP_NAMES_SHOWN and description not in names:
-            names.append(description)
-    return given
+        shown = names.setdefault(occasion, [])
+        if len(shown) < GROUP_NAMES_SHOWN and description not in shown:
+            shown.append(description)
+    return names
 
 
 def visits_section(activities):
@@ -277,10 +234,11 @@ def visits_section(activities):
     totals = activity_totals(activities=visits)
     if not totals["count"]:
         return {}
-    given = _given_by_occasion(visits)
+    given = given_by_occasion(activities=visits)
+    names = _group_names(visits)
     rows = []
     for line in money_by_occasion(activities=visits):
-        parts = given.get(line["occasion"]) or {**NOTHING_GIVEN, "group_names": []}
+        parts = {**NOTHING_GIVEN, **given.get(line["occasion"], {}), "group_names": names.get(line["occasion"], [])}
         parts = {key: money(value) if isinstance(value, Decimal) else value for key, value in parts.items()}
         rows.append(
             {

@@ -50,6 +50,8 @@ class ReportTextForm(forms.Form):
     )
     problems_text = forms.CharField(label="存在的问题", required=False, widget=forms.Textarea(attrs={"rows": 5}))
     plan_text = forms.CharField(label="下季度工作计划", required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    # The version of the report the user loaded: a save by someone else since refuses this one.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 def _review_comment(label, *, rows, help_text, required):

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shuangyong.lib.uploads import check_upload, original_name, random_name
+from shuangyong.lib.uploads import check_upload, files_atomic, original_name, random_name, store_file
+from shuangyong.lib.versions import stale_error
 from units.constants import Role
 from units.permissions import in_scope
 
@@ -155,11 +156,18 @@ def redraft_work_text(*, report):
 
 
 @transaction.atomic
-def report_update(*, report, updated_by, work_text, problems_text, plan_text):
-    """Save the report's three texts while it is a draft or has been returned."""
+def report_update(*, report, updated_by, work_text, problems_text, plan_text, version=None):
+    """Save the report's three texts while it is a draft or has been returned.
+
+    With the `version` the user loaded, the save is refused once someone else has saved the texts since.
+    """
     locked = _lock(report)
     _check_editor(updated_by, locked)
     _check_editable(locked)
+    if version is not None and version != locked.version:
+        raise stale_error(locked)
+    locked.version += 1
+    locked._history_user = updated_by
     locked.work_text = (work_text or "").strip()
     locked.problems_text = (problems_text or "").strip()
     locked.plan_text = (plan_text or "").strip()
@@ -241,7 +249,7 @@ def report_reopen(*, report, reason, reopened_by):
 # Attachments
 
 
-@transaction.atomic
+@files_atomic(field="file")
 def attachment_add(*, report, file, uploaded_by):
     """Attach a PDF, JPEG or PNG (judged by its content) to a report that its unit may still change."""
     locked = _lock(report)
@@ -252,7 +260,7 @@ def attachment_add(*, report, file, uploaded_by):
     if locked.attachments.filter(is_removed=False).count() >= MAX_ATTACHMENTS:
         raise ValidationError({"file": f"每份报告最多 {MAX_ATTACHMENTS} 个附件，请先移除不需要的附件。"})
     try:
-        kind, content_type = check_upload(file)
+        kind, content_type = check_upload(file, user=uploaded_by)
     except ValidationError as error:
         raise ValidationError({"file": error.messages}) from error
     attachment = ReportAttachment(
@@ -262,7 +270,7 @@ def attachment_add(*, report, file, uploaded_by):
         size=file.size,
         uploaded_by=uploaded_by,
     )
-    attachment.file.save(random_name(kind), file, save=False)
+    store_file(attachment.file, random_name(kind), file)
     attachment.save()
     return attachment
 

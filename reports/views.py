@@ -222,7 +222,8 @@ def report_edit(request, pk):
         messages.error(request, services.LOCKED[report.status])
         return redirect(report)
     data, _ = _posted(request)
-    form = ReportTextForm(data, initial={name: getattr(report, name) for name in services.TEXT_FIELDS})
+    initial = {name: getattr(report, name) for name in services.TEXT_FIELDS}
+    form = ReportTextForm(data, initial={**initial, "version": report.version})
     if data is not None and "redraft" in data:
         values = data.copy()
         values["work_text"] = services.redraft_work_text(report=report)

@@ -30,7 +30,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,local
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shuangyong.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "shuangyong.lib.uploads.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "shuangyong.urls"
@@ -105,7 +106,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+# Django admin (superusers only) at a path of your own; in production it is off unless ADMIN_URL is set.
+ADMIN_URL = os.environ.get("ADMIN_URL", "" if PRODUCTION else "admin/").strip("/")
+ADMIN_URL = f"{ADMIN_URL}/" if ADMIN_URL else ""
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -119,6 +122,8 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# `manage.py backup` writes one dated folder here (database dump, media archive, manifest).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "var" / "backups"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -130,12 +135,21 @@ STORAGES = {
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 # Activity photos straight from a phone camera (activities.services.photo_prepare).
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+# The whole request body (several photos at once); nginx's client_max_body_size sits just above it.
+UPLOAD_MAX_REQUEST_BYTES = int(os.environ.get("UPLOAD_MAX_REQUEST_BYTES", 50 * 1024 * 1024))
+# What one user may store per day (photos, agreements, report attachments); 0 turns the quota off.
+UPLOAD_QUOTA_BYTES_PER_DAY = int(os.environ.get("UPLOAD_QUOTA_BYTES_PER_DAY", 200 * 1024 * 1024))
+# Behind nginx: protected files are sent by nginx from this internal location (X-Accel-Redirect).
+MEDIA_X_ACCEL_REDIRECT = os.environ.get("MEDIA_X_ACCEL_REDIRECT", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# Files uploaded to and produced by background jobs are kept this many days (manage.py jobs_cleanup).
+JOB_FILES_DAYS = int(os.environ.get("JOB_FILES_DAYS", 7))
 
 TASKS = {
     "default": {
@@ -183,10 +197,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 # Behind N reverse proxies the client IP is taken from X-Forwarded-For; otherwise only REMOTE_ADDR counts.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", 0)) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# ipware counts the proxies listed in the header besides the client: the last proxy is REMOTE_ADDR itself,
+# so behind one nginx the header holds only the client and a forged longer header falls back to REMOTE_ADDR.
+REVERSE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", 0))
+AXES_IPWARE_PROXY_COUNT = REVERSE_PROXY_COUNT - 1 if REVERSE_PROXY_COUNT else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if REVERSE_PROXY_COUNT else ["REMOTE_ADDR"]
 
 PDF_FONT_FAMILY = '"Noto Sans CJK SC", "Noto Serif CJK SC"'
 

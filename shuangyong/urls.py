@@ -16,8 +16,9 @@ urlpatterns = [
     path("payments/", include("beneficiaries.payment_urls")),
     path("activities/", include("activities.urls")),
     path("reports/", include("reports.urls")),
-    path(settings.ADMIN_URL, admin.site.urls),
 ]
+if settings.ADMIN_URL:
+    urlpatterns.append(path(settings.ADMIN_URL, admin.site.urls))
 
 handler403 = "units.views_home.permission_denied"
 handler404 = "units.views_home.page_not_found"

@@ -1,10 +1,12 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
 from shuangyong.lib.excel import limit, workbook_response
+from shuangyong.lib.forms import add_service_errors
 from shuangyong.lib.jobs import job_start
-from shuangyong.lib.uploads import display_name
+from shuangyong.lib.uploads import display_name, files_atomic
 
 from .forms import UnitImportForm
 from .importers import IMPORT_KIND, unit_template
@@ -23,10 +25,18 @@ def unit_import(request):
     form = UnitImportForm(request.POST or None, request.FILES or None)
     if form.is_valid():
         upload = form.cleaned_data["file"]
-        job = job_start(
-            kind=IMPORT_KIND, created_by=request.user, params={"filename": display_name(upload)}, input_file=upload
-        )
-        return redirect(job)
+        try:
+            with files_atomic(field="file"):
+                job = job_start(
+                    kind=IMPORT_KIND,
+                    created_by=request.user,
+                    params={"filename": display_name(upload)},
+                    input_file=upload,
+                )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect(job)
     jobs = Job.objects.visible_to(request.user).filter(kind=IMPORT_KIND)[:10]
     return render(request, "units/import.html", {"form": form, "jobs": jobs, "max_rows": limit("EXCEL_MAX_ROWS")})
 

@@ -471,7 +471,7 @@ def pairing_create(*, civil_unit, military_unit, signed_on, goals="", agreement_
 def agreement_add(*, pairing, signed_on, file, uploaded_by, note=""):
     """Keep a signed agreement of a pairing; re-signing adds one and keeps the earlier ones."""
     try:
-        kind, content_type = check_upload(file)
+        kind, content_type = check_upload(file, user=uploaded_by)
     except ValidationError as error:
         raise ValidationError({"file": error.messages}) from error
     if signed_on > timezone.localdate():

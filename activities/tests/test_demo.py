@@ -36,9 +36,9 @@ def _counts():
     )
 
 
-@pytest.fixture
-def seeded(db):
-    """The demo seeded twice: the second run must change nothing."""
+@pytest.fixture(scope="module")
+def seeded(module_db):
+    """The demo seeded twice (the second run must change nothing); the module's tests run on the day of seeding."""
     with time_machine.travel(TODAY):
         call_command("seed_demo")
         first = _counts()
@@ -46,13 +46,22 @@ def seeded(db):
         yield first, _counts()
 
 
-def _seeding_twice_changes_nothing(seeded):
+def test_the_specs_are_in_order_and_the_photos_are_small_jpegs():
+    specs = demo_specs(2025)
+    assert [s.day for s in specs] == sorted(s.day for s in specs)
+    assert len({(s.unit, s.day, s.title) for s in specs}) == len(specs)
+    data = demo_photo("seed")
+    assert data.startswith(b"\xff\xd8") and len(data) < 200_000
+    assert demo_photo("seed") == data
+
+
+def test_seeding_twice_changes_nothing(seeded):
     first, second = seeded
     assert first == second
     assert first[0] > 80
 
 
-def _each_visit_pays_its_recipients_once_in_the_ledger(seeded):
+def test_each_visit_pays_its_recipients_once_in_the_ledger(seeded):
     recipients = list(Recipient.objects.select_related("activity", "payment"))
     assert len(recipients) > 40
     for recipient in recipients:
@@ -76,7 +85,7 @@ def _each_visit_pays_its_recipients_once_in_the_ledger(seeded):
     assert max(per_occasion.values()) == 1
 
 
-def _totals_are_what_each_activity_gave_and_nothing_is_in_the_future(seeded):
+def test_totals_are_what_each_activity_gave_and_nothing_is_in_the_future(seeded):
     today = TODAY.date()
     for activity in Activity.objects.all():
         parts = [activity.gifts, activity.groups]
@@ -92,7 +101,7 @@ def _totals_are_what_each_activity_gave_and_nothing_is_in_the_future(seeded):
     assert Activity.objects.filter(title="2026年“八一”走访慰问", unit__name="示例县").exists()
 
 
-def _the_demo_has_the_seeds_shape(seeded):
+def test_the_demo_has_the_seeds_shape(seeded):
     lidong = Activity.objects.filter(unit__name="溧东镇", start_date__year=2025)
     assert lidong.filter(type=ActivityType.PUBLICITY).aggregate(n=Sum("boards"))["n"] == 6
     assert lidong.filter(type=ActivityType.MEETING).count() == 2
@@ -118,7 +127,7 @@ def _the_demo_has_the_seeds_shape(seeded):
     assert BudgetLine.objects.filter(year=2026, unit__name="示例县", source=BudgetSource.DONATION).exists()
 
 
-def _the_office_sees_the_八一_campaign_with_its_合计(seeded, client):
+def test_the_office_sees_the_八一_campaign_with_its_合计(seeded, client):
     office = get_user_model().objects.get(username="ganshi")
     summary = selectors.occasion_summary(user=office, year=2025, occasion=Occasion.ARMY_DAY)
     expected = Activity.objects.filter(occasion=Occasion.ARMY_DAY, occasion_year=2025).aggregate(s=Sum("money"))["s"]
@@ -130,27 +139,8 @@ def _the_office_sees_the_八一_campaign_with_its_合计(seeded, client):
     assert "2026年“八一”走访慰问" in log
 
 
-def _the_liaison_sees_only_the_township_s_activities(seeded, client):
+def test_the_liaison_sees_only_the_township_s_activities(seeded, client):
     client.force_login(get_user_model().objects.get(username="lidong"))
     log = client.get(reverse("activities:list") + "?year=2025").content.decode()
     assert "2025年第1期拥军板报" in log
     assert "2025年高一新生军训" not in log
-
-
-def test_the_specs_are_in_order_and_the_photos_are_small_jpegs():
-    specs = demo_specs(2025)
-    assert [s.day for s in specs] == sorted(s.day for s in specs)
-    assert len({(s.unit, s.day, s.title) for s in specs}) == len(specs)
-    data = demo_photo("seed")
-    assert data.startswith(b"\xff\xd8") and len(data) < 200_000
-    assert demo_photo("seed") == data
-
-
-def test_the_demo_activities(seeded, client):
-    """Seeding takes half a minute, so one test checks all that the demo promises."""
-    _seeding_twice_changes_nothing(seeded)
-    _each_visit_pays_its_recipients_once_in_the_ledger(seeded)
-    _totals_are_what_each_activity_gave_and_nothing_is_in_the_future(seeded)
-    _the_demo_has_the_seeds_shape(seeded)
-    _the_office_sees_the_八一_campaign_with_its_合计(seeded, client)
-    _the_liaison_sees_only_the_township_s_activities(seeded, client)

@@ -228,7 +228,7 @@ def test_a_stale_edit_is_refused_with_a_message(client, liaison, office, person)
     client.force_login(liaison)
     response = client.post(reverse("beneficiaries:edit", args=[person.pk]), edit_data(person, phone="222"))
     assert response.status_code == 200
-    assert "该记录已被他人修改，请刷新后重试" in response.content.decode()
+    assert "该记录已被李干事于" in response.content.decode()
     person.refresh_from_db()
     assert person.phone == "111"
 

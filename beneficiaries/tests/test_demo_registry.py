@@ -2,6 +2,7 @@ import datetime
 from collections import Counter
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from beneficiaries.constants import Category, ChangeKind, DisabilityNature, ServiceArea, Status, TransferStatus
@@ -10,8 +11,8 @@ from beneficiaries.services import add_years, name_initials
 from shuangyong.lib.idcard import validate_id_number
 
 
-@pytest.fixture
-def demo(db):
+@pytest.fixture(scope="module")
+def demo(module_db):
     call_command("seed_demo")
 
 
@@ -76,3 +77,11 @@ def test_a_second_seed_demo_adds_nobody(demo):
     counts = [model.objects.count() for model in (Beneficiary, Entitlement, StatusChange, Award, Transfer)]
     call_command("seed_demo")
     assert [model.objects.count() for model in (Beneficiary, Entitlement, StatusChange, Award, Transfer)] == counts
+
+
+def test_the_demo_county_office_may_reveal_and_nobody_else(demo):
+    users = {u.username: u for u in get_user_model().objects.all()}
+    assert users["zhuren"].has_perm("beneficiaries.reveal_personal_data")
+    assert users["ganshi"].has_perm("beneficiaries.reveal_personal_data")
+    for name in ("lidong", "guihua", "xianzhang", "linxian"):
+        assert not users[name].has_perm("beneficiaries.reveal_personal_data"), name

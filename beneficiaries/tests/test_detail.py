@@ -131,6 +131,12 @@ def test_the_timeline_shows_events_documents_who_and_corrections(client, office,
     assert "更正 2026-03-08 的“死亡”" in html
 
 
+def test_a_change_recorded_by_no_account_shows_the_system(client, office, person):
+    StatusChange.objects.create(beneficiary=person, kind=ChangeKind.ADD, effective_on=datetime.date(2010, 1, 1))
+    client.force_login(office)
+    assert "系统 登记于" in detail(client, person)
+
+
 def test_the_change_history_names_who_changed_what_with_numbers_masked(client, office, person):
     old_id, old_account = person.id_number, person.bank_account
     new_id = valid_id_number("32048119620517003")

@@ -143,6 +143,24 @@ def test_a_liaison_sees_only_the_rows_of_their_township(liaison, ledger_world):
     assert selectors.payment_totals(payments=payments)["amount"] == Decimal("1095") * 2 + Decimal("500") + 1050
 
 
+def copy_payments(*, months, count):
+    """Add the rows test:<months> … test:<count - 1>, each a copy of the row test:<n % months>, in one statement.
+
+    100 000 rows built as models and inserted by the ORM take seconds; INSERT … SELECT over a counter does not.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Payment._meta.db_table)
+    columns = [field.column for field in Payment._meta.concrete_fields if not field.primary_key]
+    values = ["'test:' || n.i" if column == "reference" else f"t.{quote(column)}" for column in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE n(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM n WHERE i < %s) "
+            f"INSERT INTO {table} ({', '.join(map(quote, columns))}) SELECT {', '.join(values)} "
+            f"FROM n JOIN {table} t ON t.reference = 'test:' || (n.i %% %s)",
+            [months, count - 1, months],
+        )
+
+
 def test_exactly_to_the_fen_for_100000_amounts_of_0_29(office, township):
     person = make_people(township, 1)[0]
     rows = [
@@ -150,13 +168,15 @@ def test_exactly_to_the_fen_for_100000_amounts_of_0_29(office, township):
             beneficiary=person,
             township=township,
             kind=PaymentKind.OTHER,
-            month=datetime.date(2026, 1 + n % 12, 1),
+            month=datetime.date(2026, 1 + n, 1),
             amount=Decimal("0.29"),
             reference=f"test:{n}",
         )
-        for n in range(100_000)
+        for n in range(12)
     ]
-    Payment.objects.bulk_create(rows, batch_size=5000)
+    Payment.objects.bulk_create(rows)
+    copy_payments(months=12, count=100_000)
+    assert Payment.objects.filter(amount=Decimal("0.29"), month__year=2026, kind=PaymentKind.OTHER).count() == 100_000
 
     totals = selectors.payment_totals(payments=selectors.ledger_filter(user=office))
 

@@ -16,8 +16,8 @@ from shuangyong.lib.money import format_yuan
 TODAY = datetime.datetime(2026, 6, 20, 10, 0)
 
 
-@pytest.fixture
-def demo(db):
+@pytest.fixture(scope="module")
+def demo(module_db):
     with time_machine.travel(TODAY):
         call_command("seed_demo")
 

@@ -2,7 +2,6 @@ import datetime
 import logging
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.template import Context, Template
 from django.urls import reverse
@@ -13,7 +12,6 @@ from beneficiaries.models import AccessLog, Beneficiary
 from conftest import make_user, valid_id_number
 from shuangyong.lib.idcard import mask_bank_account, mask_id_number
 from units.constants import Role
-from units.demo import build_demo
 from units.services import REVEAL_GROUP_NAME, reveal_group
 
 ACCOUNT = "6228480402564890018"
@@ -266,12 +264,3 @@ def test_masked_values_are_what_the_reveal_replaces(client, office, person):
     assert reverse("beneficiaries:reveal", args=[person.pk, "id_number"]) in html
     assert reverse("beneficiaries:reveal", args=[person.pk, "bank_account"]) in html
     assert person.id_number not in html and ACCOUNT not in html
-
-
-def test_the_demo_county_office_may_reveal_and_nobody_else(db):
-    build_demo()
-    users = {u.username: u for u in get_user_model().objects.all()}
-    assert users["zhuren"].has_perm("beneficiaries.reveal_personal_data")
-    assert users["ganshi"].has_perm("beneficiaries.reveal_personal_data")
-    for name in ("lidong", "guihua", "xianzhang", "linxian"):
-        assert not users[name].has_perm("beneficiaries.reveal_personal_data"), name

@@ -10,7 +10,6 @@ from django.db import connection
 from beneficiaries.constants import AccessKind, AwardLevel, Category, ChangeKind, DisabilityNature, ServiceArea, Status
 from beneficiaries.models import AccessLog, Award, Beneficiary, Entitlement, StatusChange
 from beneficiaries.services import (
-    STALE_MESSAGE,
     RowErrors,
     award_add,
     beneficiaries_create_many,
@@ -241,7 +240,7 @@ def test_a_stale_version_is_refused_and_changes_nothing(person, liaison, office)
     beneficiary_update(beneficiary=person, version=loaded, updated_by=office, phone="13911111111")
     with pytest.raises(ValidationError) as error:
         beneficiary_update(beneficiary=person, version=loaded, updated_by=liaison, phone="13722222222")
-    assert error.value.messages == [STALE_MESSAGE]
+    assert error.value.code == "stale" and "已被李干事于" in error.value.messages[0]
     person.refresh_from_db()
     assert person.phone == "13911111111"
     assert person.version == loaded + 1
@@ -504,5 +503,5 @@ def test_two_concurrent_saves_of_one_version_let_exactly_one_through(person, off
         thread.join()
 
     person.refresh_from_db()
-    assert [error.messages for error in errors] == [[STALE_MESSAGE]]
+    assert [error.code for error in errors] == ["stale"]
     assert person.version == 2 and person.phone in {"111", "222"}

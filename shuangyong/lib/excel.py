@@ -244,9 +244,14 @@ def cell_yuan(value):
     if isinstance(value, bool):
         raise ValidationError("金额格式不正确。")
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError("金额格式不正确。")
         # A number cell is binary: 1234.5 * 3 may come back as 3703.4999999999995, and 0.1 + 0.2 as
         # 0.30000000000000004. Within a millionth of a fen it is that fen; anything further is a third decimal typed in.
-        nearest = decimal.Decimal(value).quantize(decimal.Decimal("0.01"))
+        try:
+            nearest = decimal.Decimal(value).quantize(decimal.Decimal("0.01"))
+        except decimal.InvalidOperation as error:  # more digits than Decimal's precision holds
+            raise ValidationError("金额过大，请核对。") from error
         if abs(decimal.Decimal(value) - nearest) < decimal.Decimal("0.00000001"):
             value = nearest
     return to_yuan(value)

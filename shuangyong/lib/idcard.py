@@ -1,4 +1,4 @@
-"""居民身份证号 (GB 11643-1999): validate, derive birth date and sex, mask for display.
+"""居民身份证号 (GB 11643-1999): validate, derive birth date and sex, mask for display (with names and accounts).
 
 The area code is checked only by its province prefix: a number keeps the county code of the place
 and year it was issued, so it need not be a current division.
@@ -141,6 +141,16 @@ def mask_id_number(number):
     if len(number) <= 8:
         return "****"
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def mask_name(name):
+    """Show a registry person's name masked, as 公示 lists do: 王建国 -> 王*国, 王伟 -> 王*."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return "*" if name else ""
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def mask_bank_account(account):

@@ -30,7 +30,7 @@ from django_tasks import task
 from units.constants import JobStatus
 from units.models import Job
 
-from .uploads import random_name
+from .uploads import files_atomic, random_name, store_file
 
 logger = logging.getLogger(__name__)
 
@@ -69,13 +69,13 @@ def get_runner(kind):
     return RUNNERS.get(kind)
 
 
-@transaction.atomic
+@files_atomic(field="file")
 def job_start(*, kind, created_by, params=None, input_file=None, total=0):
     """Create a job and queue it once the surrounding transaction commits (never if it rolls back)."""
     job = Job(kind=kind, created_by=created_by, params=params or {}, total=total)
     if input_file is not None:
         extension = re.sub(r"[^a-z0-9]", "", os.path.splitext(input_file.name)[1].lower())[:10] or "bin"
-        job.input_file.save(random_name(extension), input_file, save=False)
+        store_file(job.input_file, random_name(extension), input_file)
     job.save()
     transaction.on_commit(partial(run_job.enqueue, job.pk))
     return job
@@ -242,15 +242,19 @@ def _run(job):
         return
     progress = progress_for(job)
     try:
+        # The outcome commits with the runner's writes: a worker killed before the end leaves neither. A refusal
+        # (JobFailed, ValidationError) keeps what the runner recorded before it, such as an access log.
         with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
-            result = runner(job, progress)
+            try:
+                result = runner(job, progress)
+            except JobFailed as failure:
+                outcome = {"status": JobStatus.FAILED, "result": failure.result, "error": failure.message}
+            except ValidationError as error:
+                outcome = {"status": JobStatus.FAILED, "error": "；".join(error.messages)}
+            else:
+                outcome = {"status": JobStatus.DONE, "result": result}
             progress.close()
-            # The outcome commits with the runner's writes: a worker killed before this point leaves neither.
-            _finish(job, status=JobStatus.DONE, result=result)
-    except JobFailed as failure:
-        _finish(job, status=JobStatus.FAILED, result=failure.result, error=failure.message)
-    except ValidationError as error:
-        _finish(job, status=JobStatus.FAILED, error="；".join(error.messages))
+            _finish(job, **outcome)
     except Exception:
         logger.exception("Job %s (%s) failed", job.pk, job.kind)
         _drop_broken_connection()

@@ -11,6 +11,8 @@ ZERO = Decimal("0.00")
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 SMALL_UNITS = ["", "拾", "佰", "仟"]
 BIG_UNITS = ["", "万", "亿", "万亿"]
+# 大写 has no unit above 万亿: 10^16 yuan and more cannot be written.
+CAPITAL_LIMIT = Decimal(10**16)
 
 
 def to_yuan(value):
@@ -23,9 +25,13 @@ def to_yuan(value):
         raise ValidationError("金额格式不正确。") from error
     if not amount.is_finite():
         raise ValidationError("金额格式不正确。")
-    if amount != amount.quantize(FEN):
+    try:
+        quantized = amount.quantize(FEN)
+    except InvalidOperation as error:  # more digits than Decimal's precision holds
+        raise ValidationError("金额过大，请核对。") from error
+    if amount != quantized:
         raise ValidationError("金额最多保留两位小数（到分）。")
-    return amount.quantize(FEN)
+    return quantized
 
 
 def to_fen(value):
@@ -85,6 +91,8 @@ def capital_yuan(value):
     value = to_yuan(value)
     if value < 0:
         return "负" + capital_yuan(-value)
+    if value >= CAPITAL_LIMIT:
+        raise ValidationError("金额过大，无法写成大写。")
     fen_total = int(value * 100)
     yuan, jiao, fen = fen_total // 100, fen_total // 10 % 10, fen_total % 10
     text = ""

@@ -1,3 +1,4 @@
+import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -6,8 +7,12 @@ from units.models import Agreement, GroupMember, Pairing, Unit
 from units.regions import check_region_code
 
 
-def test_seed_demo_builds_the_county_and_is_idempotent(db):
+@pytest.fixture(scope="module")
+def demo(module_db):
     call_command("seed_demo")
+
+
+def test_seed_demo_builds_the_county_and_is_idempotent(demo):
     counts = (Unit.objects.count(), GroupMember.objects.count(), Pairing.objects.count())
     call_command("seed_demo")
     assert (Unit.objects.count(), GroupMember.objects.count(), Pairing.objects.count()) == counts
@@ -20,14 +25,12 @@ def test_seed_demo_builds_the_county_and_is_idempotent(db):
     assert Agreement.objects.first().file.read().startswith(b"%PDF")
 
 
-def test_demo_region_codes_are_valid(db):
-    call_command("seed_demo")
+def test_demo_region_codes_are_valid(demo):
     for unit in Unit.objects.exclude(region_code="").select_related("parent"):
         assert check_region_code(kind=unit.kind, code=unit.region_code, parent=unit.parent) is None, unit.name
 
 
-def test_demo_other_county_office_sees_none_of_the_demo_county(client, db):
-    call_command("seed_demo")
+def test_demo_other_county_office_sees_none_of_the_demo_county(client, demo):
     response = client.post(reverse("login"), {"username": "linxian", "password": "Shuangyong@2025"})
     assert response.status_code == 302
     page = client.get(reverse("units:list")).content.decode()

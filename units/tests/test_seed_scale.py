@@ -18,8 +18,8 @@ def seed(*args):
     return out.getvalue()
 
 
-@pytest.fixture
-def county_profile(db):
+@pytest.fixture(scope="module")
+def county_profile(module_db):
     return seed()
 
 
