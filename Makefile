@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 DEBIAN_PACKAGES := python3 python3-venv python3-dev build-essential chromium fonts-noto-cjk poppler-utils \
-	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libffi-dev shared-mime-info
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libffi-dev shared-mime-info postgresql-client
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shuangyong
 
 .PHONY: run test lint test-sqlite test-postgres test-e2e bench bench-load audit deps system-deps python-deps

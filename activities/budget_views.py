@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.http import whole_number
 from units.constants import Role
 from units.permissions import in_scope
 
@@ -63,8 +64,8 @@ def budget_create(request):
         raise Http404
     initial = {"year": timezone.localdate().year}
     for name in ("unit", "year"):
-        if request.GET.get(name, "").isdigit():
-            initial[name] = request.GET[name]
+        if whole_number(request.GET.get(name)) is not None:
+            initial[name] = whole_number(request.GET.get(name))
     form = BudgetLineForm(request.POST or None, user=request.user, initial=initial)
     if form.is_valid():
         try:

@@ -4,6 +4,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.urls import reverse
 
 from beneficiaries.models import Beneficiary
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.money import MoneyFormField
 from shuangyong.lib.uploads import format_size
 from units.constants import MILITARY_KINDS, UnitKind
@@ -122,8 +123,8 @@ class ActivityForm(forms.Form):
     def _chosen_unit(self, units):
         value = self.data.get(self.add_prefix("unit")) if self.is_bound else self.initial.get("unit")
         value = getattr(value, "pk", value)
-        value = str(value or "")
-        unit = units.filter(pk=value).first() if value.isdigit() and len(value) < 12 else None
+        pk = whole_number(value)
+        unit = units.filter(pk=pk).first() if pk is not None else None
         return unit or units.first()
 
     def set_unit(self, unit):

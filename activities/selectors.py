@@ -14,6 +14,7 @@ from django.db.models import Count, ExpressionWrapper, F, Min, Q, Sum
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.idcard import mask_name
 from shuangyong.lib.money import ZERO, MoneyField
 from units.constants import MILITARY_KINDS, UnitKind
@@ -66,7 +67,7 @@ def military_filter_choices(user):
 
 
 def _pk(text):
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return whole_number(text)
 
 
 def _date(text):
@@ -93,9 +94,10 @@ def _clean(user, name, text):
         return text
     if name == "year":
         today = timezone.localdate()
-        if not (text.isdigit() and FIRST_YEAR <= int(text) <= today.year + 1):
+        year = whole_number(text)
+        if year is None or not FIRST_YEAR <= year <= today.year + 1:
             raise ValueError(f"请填写 {FIRST_YEAR}–{today.year + 1} 之间的年份")
-        return int(text)
+        return year
     if name in ("date_from", "date_to"):
         day = _date(text)
         if day is None:

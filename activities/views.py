@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from beneficiaries.models import Beneficiary
 from beneficiaries.selectors import is_full_id_number, search_q
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.idcard import mask_name
 from shuangyong.lib.uploads import private_file_response
 from units.constants import Role
@@ -96,17 +97,16 @@ def _recipient_rows(formset, *, occasion, year, activity=None):
     """Give each recipient row the person's masked label and any earlier 慰问金 of the same occasion and year."""
     pks = []
     for row in formset.forms:
-        value = row["beneficiary"].value()
-        if str(value or "").isdigit():
-            pks.append(int(value))
+        pk = whole_number(row["beneficiary"].value())
+        if pk is not None:
+            pks.append(pk)
     # Only people the rows may hold are named: a tampered id shows nothing (and is refused on save).
     people = formset.choices["registry"].select_related("township").in_bulk(pks)
     earlier = services.previous_condolences(
         beneficiaries=list(people.values()), occasion=occasion, year=year, exclude_activity=activity
     )
     for row in formset.forms:
-        value = row["beneficiary"].value()
-        person = people.get(int(value)) if str(value or "").isdigit() else None
+        person = people.get(whole_number(row["beneficiary"].value()))
         row.person_label = services.person_label(person) if person else ""
         row.earlier = [services.visit_text(v) for v in earlier.get(person.pk, [])] if person else []
 
@@ -170,8 +170,8 @@ def activity_create(request):
     if not units.exists():
         raise Http404
     source, initial, gifts, groups = None, {"start_date": None}, [], []
-    copy = request.GET.get("copy", "")
-    if copy.isdigit() and len(copy) < 12:
+    copy = whole_number(request.GET.get("copy"))
+    if copy is not None:
         source = get_object_or_404(Activity.objects.visible_to(request.user), pk=copy)
         initial = {name: getattr(source, name) for name in COPIED_FIELDS}
         initial["unit"] = source.unit_id
@@ -421,8 +421,8 @@ def recipient_correct(request, pk, recipient_pk):
 
 def _chosen_unit(request, data):
     units = services.editable_units(request.user)
-    value = data.get("unit", "")
-    unit = units.filter(pk=value).first() if value.isdigit() and len(value) < 12 else None
+    pk = whole_number(data.get("unit"))
+    unit = units.filter(pk=pk).first() if pk is not None else None
     return unit or units.first()
 
 
@@ -455,12 +455,11 @@ def recipient_search(request):
         start = datetime.date.fromisoformat(data.get("start_date", ""))
     except ValueError:
         start = timezone.localdate()
-    activity = data.get("activity", "")
     earlier = services.previous_condolences(
         beneficiaries=people[:SEARCH_LIMIT],
         occasion=occasion,
         year=services.occasion_year_of(occasion, start),
-        exclude_activity=int(activity) if activity.isdigit() and len(activity) < 12 else None,
+        exclude_activity=whole_number(data.get("activity")),
     )
     hits = [
         {

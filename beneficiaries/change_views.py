@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from shuangyong.lib.forms import add_service_errors
-from shuangyong.lib.http import client_ip
+from shuangyong.lib.http import client_ip, whole_number
 from shuangyong.lib.idcard import validate_id_number
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.pdf import pdf_response, render_pdf
@@ -313,7 +313,7 @@ def transfers(request):
     if request.method == "POST":
         transfer = get_object_or_404(
             Transfer.objects.filter(scope_q(request.user, "from_township__path", roles=EDITORS)),
-            pk=request.POST.get("withdraw") if str(request.POST.get("withdraw", "")).isdigit() else None,
+            pk=whole_number(request.POST.get("withdraw")),
         )
         try:
             services.transfer_withdraw(transfer=transfer, withdrawn_by=request.user)
@@ -372,8 +372,8 @@ def transfer_accept(request, pk):
 
 
 def _year(request, default):
-    value = request.POST.get("year") or request.GET.get("year") or ""
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else default
+    year = whole_number(request.POST.get("year") or request.GET.get("year"))
+    return year if year is not None and 2000 <= year <= 2100 else default
 
 
 @login_required
@@ -381,8 +381,8 @@ def confirmation(request):
     counties = selectors.office_counties(request.user)
     if not counties.exists():
         raise Http404
-    chosen = request.POST.get("county") or request.GET.get("county") or ""
-    county = counties.filter(pk=chosen).first() if chosen.isdigit() else None
+    chosen = whole_number(request.POST.get("county") or request.GET.get("county"))
+    county = counties.filter(pk=chosen).first() if chosen is not None else None
     county = county or counties.first()
     year = _year(request, timezone.localdate().year)
     round_ = ConfirmationRound.objects.filter(county=county, year=year).first()
@@ -402,7 +402,7 @@ def confirmation(request):
                 messages.success(request, f"已设定{year}年度确认截止日期。")
                 return redirect(here)
         elif action == "confirm":
-            ids = [int(v) for v in request.POST.getlist("people") if v.isdigit()]
+            ids = [pk for pk in map(whole_number, request.POST.getlist("people")) if pk is not None]
             people = Beneficiary.objects.editable_by(request.user).filter(
                 pk__in=ids, township__path__startswith=county.path
             )

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.idcard import IdNumberField, mask_bank_account, mask_id_number
 from units.constants import UnitKind
 from units.models import Unit
@@ -147,15 +148,16 @@ class BeneficiaryFilterForm(forms.Form):
             self.fields["township"].queryset = townships
             self.fields["township"].error_messages["invalid_choice"] = "所选乡镇（街道）不存在或不在您的管辖范围内。"
         villages = Unit.objects.visible_to(user).filter(kind=UnitKind.VILLAGE).order_by("path")
-        if township.isdigit():
+        township = whole_number(township)
+        if township is not None:
             villages = villages.filter(parent_id=township)
         self.fields["village"].queryset = villages
         self.fields["village"].error_messages["invalid_choice"] = "所选村（社区）不在所选乡镇内，或不在您的管辖范围内。"
         # A county or wider scope offers villages once a township is chosen, to keep the page small.
-        if not township.isdigit() and township_count > 1:
-            chosen = self.data.get("village", "") if self.is_bound else ""
+        if township is None and township_count > 1:
+            chosen = whole_number(self.data.get("village")) if self.is_bound else None
             options = [("", "请先选择乡镇（街道）")]
-            if chosen.isdigit():
+            if chosen is not None:
                 options += [(v.pk, v.name) for v in villages.filter(pk=chosen)]
             self.fields["village"].widget.choices = options
 

@@ -4,6 +4,7 @@ import re
 from django import forms
 from django.utils import timezone
 
+from shuangyong.lib.http import whole_number
 from units.constants import UnitKind
 from units.models import Unit
 
@@ -235,8 +236,9 @@ class LedgerFilterForm(forms.Form):
         # Offer the latest batches; an older one chosen by link stays selectable.
         options = [("", "全部批次"), *((b.pk, b.title) for b in batches[:BATCH_SELECT_LIMIT])]
         chosen = self.data.get("batch", "") if self.is_bound else ""
-        if chosen.isdigit() and all(str(value) != chosen for value, _ in options):
-            options += [(b.pk, b.title) for b in batches.filter(pk=chosen)]
+        pk = whole_number(chosen)
+        if pk is not None and all(value != pk for value, _ in options):
+            options += [(b.pk, b.title) for b in batches.filter(pk=pk)]
         self.fields["batch"].widget.choices = options
 
     def clean(self):

@@ -2,6 +2,7 @@
 
 import calendar
 import datetime
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -167,9 +168,10 @@ def _clean_person_fields(fields):
         if key not in PERSON_DEFAULTS:
             raise TypeError(f"unexpected field {key!r}")
         cleaned[key] = value.strip() if isinstance(value, str) else value
-    account = "".join(cleaned.get("bank_account", "").split()).replace("-", "")
+    # Full-width digits typed with a Chinese input method become ASCII; any other digit is refused.
+    account = unicodedata.normalize("NFKC", "".join(cleaned.get("bank_account", "").split())).replace("-", "")
     if "bank_account" in cleaned:
-        if account and not account.isdigit():
+        if account and not (account.isascii() and account.isdigit()):
             raise ValidationError({"bank_account": "银行账号只能由数字组成。"})
         cleaned["bank_account"] = account
     return cleaned

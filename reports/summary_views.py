@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from shuangyong.lib import excel
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.jobs import job_start
 from shuangyong.lib.pdf import pdf_response
 from units.constants import UnitKind
@@ -66,14 +67,14 @@ def summary_list(request):
     visible = Unit.objects.visible_to(request.user).filter(kind__in=SCOPE_KINDS, is_active=True)
     top = visible.order_by("depth", "path").first()
     chosen = top
-    if request.GET.get("unit", "").isdigit():
-        chosen = visible.filter(pk=request.GET["unit"]).first() or top
+    if whole_number(request.GET.get("unit")) is not None:
+        chosen = visible.filter(pk=whole_number(request.GET.get("unit"))).first() or top
     units = []
     if chosen is not None:
         units = [chosen, *visible.filter(parent=chosen).order_by("-kind", "path")]
     years = years_offered()
-    year = request.GET.get("year", "")
-    year = int(year) if year.isdigit() and int(year) in years else None
+    year = whole_number(request.GET.get("year"))
+    year = year if year in years else None
     if year:
         years = [year]
     shapes = [item for item in LISTED_SHAPES if request.GET.get("shape") in ("", None, item[0])]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.pdf import pdf_response, render_pdf
 from shuangyong.lib.uploads import private_file_response
@@ -103,9 +104,9 @@ def report_create(request):
         raise Http404
     data, _ = _posted(request)
     # Links from other pages may name the unit and the quarter (?unit=12&period=2026-3).
-    chosen = request.GET.get("unit", "")
+    chosen = whole_number(request.GET.get("unit"))
     initial = {
-        "unit": (units.filter(pk=chosen).first() if chosen.isdigit() and len(chosen) < 12 else None) or units.first(),
+        "unit": (units.filter(pk=chosen).first() if chosen is not None else None) or units.first(),
         "period": request.GET.get("period", ""),
     }
     form = ReportCreateForm(data, units=units, initial=initial)

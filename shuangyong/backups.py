@@ -259,7 +259,15 @@ def _restore_media(source, manifest, media_root, *, force):
         raise BackupError(f"附件目录 {media_root} 不是空的；确认要覆盖请加 --force。")
     media_root.mkdir(parents=True, exist_ok=True)
     with tarfile.open(source / manifest["media"]["file"], "r:gz") as archive:
-        archive.extractall(media_root, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(media_root, filter="data")
+            return
+        # Python before 3.11.4 (Debian 12 ships 3.11.2) has no extraction filters: accept plain files inside only.
+        for member in archive.getmembers():
+            target = (media_root / member.name).resolve()
+            if not member.isfile() or not target.is_relative_to(media_root.resolve()):
+                raise BackupError(f"附件压缩包中有不安全的条目：{member.name}")
+        archive.extractall(media_root)  # noqa: S202 — every member was checked above
 
 
 def _manage(command, *, database_url, media_root):

@@ -1,6 +1,7 @@
 """Integrity checks over the portal's data: each check returns a Result, `run_checks` runs them all.
 
-Every check is a few set-based queries so that it finishes on a province's database (millions of payments).
+Every check is a few set-based queries, or one streamed pass, so that it finishes on a province's database
+(millions of payments).
 """
 
 import datetime
@@ -108,10 +109,8 @@ def _visit_ledger():
     ledger = defaultdict(int)
     rows = Payment.objects.filter(
         kind=PaymentKind.CONDOLENCE, returned_on__isnull=True, reference__startswith="activity:"
-    )
-    for reference, person, amount in rows.values_list("reference", "beneficiary_id", "amount").iterator(
-        chunk_size=5000
-    ):
+    ).values_list("reference", "beneficiary_id", "amount")
+    for reference, person, amount in rows.iterator(chunk_size=5000):
         activity = reference.split(":")[1]
         if activity.isdigit():
             ledger[(int(activity), person)] += to_fen(amount)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 
 from activities import selectors as activity_selectors
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.pagination import paginate
 from shuangyong.lib.uploads import private_file_response
 
@@ -51,9 +52,9 @@ def pairing_create(request):
         raise Http404
     initial = {"signed_on": timezone.localdate()}
     for side in ("civil", "military"):
-        value = request.GET.get(side, "")
-        if value.isdigit():
-            initial[f"{side}_unit"] = int(value)
+        value = whole_number(request.GET.get(side))
+        if value is not None:
+            initial[f"{side}_unit"] = value
     data, files = _posted(request)
     form = PairingForm(
         data,

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from activities import selectors as activity_selectors
 from shuangyong.lib.forms import add_service_errors
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.pagination import paginate
 
 from . import selectors, services
@@ -56,8 +57,8 @@ def unit_create(request):
     if not Unit.objects.editable_by(request.user).exists():
         return render(request, "403.html", status=403)
     initial = {}
-    parent_id = request.GET.get("parent", "")
-    if parent_id.isdigit():
+    parent_id = whole_number(request.GET.get("parent"))
+    if parent_id is not None:
         initial["parent"] = Unit.objects.editable_by(request.user).filter(pk=parent_id).first()
     form = UnitForm(request.POST or None, user=request.user, initial=initial)
     if form.is_valid():

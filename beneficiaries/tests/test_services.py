@@ -246,6 +246,16 @@ def test_a_stale_version_is_refused_and_changes_nothing(person, liaison, office)
     assert person.version == loaded + 1
 
 
+def test_a_bank_account_typed_in_full_width_digits_is_kept_in_ascii_and_other_digits_are_refused(person, liaison):
+    updated = beneficiary_update(
+        beneficiary=person, version=person.version, updated_by=liaison, bank_account="６２２８ ４８０４-０２５６"
+    )
+    assert updated.bank_account == "622848040256"
+    with pytest.raises(ValidationError) as error:
+        beneficiary_update(beneficiary=person, version=updated.version, updated_by=liaison, bank_account="62١8")
+    assert error.value.message_dict["bank_account"] == ["银行账号只能由数字组成。"]
+
+
 def test_a_failed_edit_does_not_use_up_the_version(person, liaison):
     with pytest.raises(ValidationError):
         beneficiary_update(beneficiary=person, version=person.version, updated_by=liaison, name=" ")

@@ -105,7 +105,6 @@ def test_a_deleted_history_row_fails_the_history_check(media):
     assert "Beneficiary" in problems["修改历史"].examples[0]
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="drops a unique index, written in SQLite's dialect")
 def test_a_dropped_unique_constraint_and_a_duplicate_fail_the_constraint_check(media):
     payment = Payment.objects.filter(batch__status=BatchStatus.PAID, is_backpay=False, reference="").first()
     with connection.cursor() as cursor:

@@ -10,6 +10,7 @@ from beneficiaries.jobs import generation_message
 from beneficiaries.models import Standard
 from beneficiaries.payment_services import backpay_span, batch_create, batch_generate
 from beneficiaries.selectors import batch_totals
+from shuangyong.lib.http import whole_number
 from shuangyong.lib.money import format_yuan
 from units.constants import TOP_KINDS, Role
 from units.models import Membership, Unit
@@ -98,8 +99,8 @@ class Command(BaseCommand):
     def unit(self, code):
         code = (code or "").strip()
         units = list(Unit.objects.filter(region_code=code, kind__in=TOP_KINDS, is_active=True)[:2])
-        if not units and code.isdigit():
-            units = list(Unit.objects.filter(pk=int(code), kind__in=TOP_KINDS, is_active=True))
+        if not units and whole_number(code) is not None:
+            units = list(Unit.objects.filter(pk=whole_number(code), kind__in=TOP_KINDS, is_active=True))
         if len(units) != 1:
             raise CommandError(f"“{code}”不对应唯一的在用县（区）或以上单位（请用区划代码或单位编号）。")
         return units[0]
