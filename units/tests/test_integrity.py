@@ -5,7 +5,7 @@ import shutil
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from activities.models import Activity, Photo
@@ -23,24 +23,26 @@ def demo(module_db):
 
 @pytest.fixture
 def media(demo, db, settings, tmp_path):
-    """A copy of the demo's media for each test, which may damage it."""
+    """A copy of the demo's media for each test, which may damage it (`db`: pytest-django sets up the test
+    database only for tests that ask for it)."""
     copy = tmp_path / "demo-media"
     shutil.copytree(demo, copy)
     settings.MEDIA_ROOT = copy
     return copy
 
 
-def failed(results=None):
-    return {result.name: result for result in results or run_checks() if not result.ok}
+def failed():
+    return {result.name: result for result in run_checks() if not result.ok}
 
 
 def verify():
-    out, err = io.StringIO(), io.StringIO()
+    """(exit status, report) of the command."""
+    out = io.StringIO()
     try:
-        call_command("verify_integrity", stdout=out, stderr=err)
-    except SystemExit as exit:
-        return exit.code, out.getvalue() + err.getvalue()
-    return 0, out.getvalue() + err.getvalue()
+        call_command("verify_integrity", stdout=out)
+    except CommandError as error:
+        return error.returncode, out.getvalue() + str(error)
+    return 0, out.getvalue()
 
 
 def test_the_seeded_demo_passes_every_check(media):
@@ -48,6 +50,9 @@ def test_the_seeded_demo_passes_every_check(media):
     assert status == 0, report
     assert report.count("✔") == len(run_checks())
     assert "✘" not in report
+    quiet = io.StringIO()
+    call_command("verify_integrity", quiet=True, stdout=quiet)
+    assert quiet.getvalue() == ""
 
 
 def test_a_paid_payment_changed_by_one_fen_fails_the_batch_check(media):
@@ -55,6 +60,7 @@ def test_a_paid_payment_changed_by_one_fen_fails_the_batch_check(media):
     Payment.objects.filter(pk=payment.pk).update(amount=payment.amount + Decimal("0.01"))
     status, report = verify()
     assert status == 1
+    assert "完整性核对未通过：1 / " in report
     assert "✘ 发放批次与发放记录" in report
     assert "金额与标准不符 1 条" in report
     assert f"批次 #{payment.batch_id}" in report

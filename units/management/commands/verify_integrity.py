@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from shuangyong.integrity import run_checks
 
@@ -20,7 +20,6 @@ class Command(BaseCommand):
             for example in result.examples:
                 self.stdout.write(f"    - {example}")
         if failed:
-            self.stderr.write(self.style.ERROR(f"完整性核对未通过：{len(failed)} / {len(results)} 项有问题。"))
-            raise SystemExit(1)
+            raise CommandError(f"完整性核对未通过：{len(failed)} / {len(results)} 项有问题。", returncode=1)
         if not quiet:
             self.stdout.write(self.style.SUCCESS(f"完整性核对通过：{len(results)} 项检查全部正常。"))
