@@ -493,8 +493,10 @@ class Payment(models.Model):
             models.Index(fields=["batch", "category"]),
             models.Index(fields=["kind", "month"]),
             models.Index(fields=["beneficiary", "month"]),
-            # The ledger (a month of a jurisdiction, in month and township order) and the yearly summary.
+            # The ledger: a month of a jurisdiction, in month and township order.
             models.Index(fields=["month", "township"]),
+            # A county's or township's months (the yearly summary, a unit's figures), given its townships as a list.
+            models.Index(fields=["township", "month"]),
             # One-offs by their reference, exact or by prefix (an activity's 慰问金 and its corrections).
             models.Index(fields=["reference"], opclasses=["varchar_pattern_ops"], name="payment_reference_idx"),
         ]

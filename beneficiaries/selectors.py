@@ -508,9 +508,15 @@ def category_label(code):
     return CATEGORY_LABELS.get(code, code) if code else NO_CATEGORY_LABEL
 
 
+def _unit_ids(units):
+    """The units' ids as a list: unlike a subquery, it lets PostgreSQL read a county's months from the
+    (township, month) index instead of scanning the whole year of a province."""
+    return list(units.values_list("pk", flat=True))
+
+
 def _scoped_payments(user):
     # Same rows as Payment.objects.visible_to(user), without joining the units table for every aggregate.
-    return Payment.objects.filter(township__in=Unit.objects.filter(scope_q(user, "path")).values("pk"))
+    return Payment.objects.filter(township__in=_unit_ids(Unit.objects.filter(scope_q(user, "path"))))
 
 
 def batch_filter(*, user, year=None, kind="", status=""):
@@ -895,7 +901,7 @@ def yearly_summary(*, user, year, unit=None):
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 1)
     payments = _scoped_payments(user).filter(month__gte=first, month__lte=last)
     if unit is not None:
-        payments = payments.filter(township__path__startswith=unit.path)
+        payments = payments.filter(township__in=_unit_ids(Unit.objects.filter(path__startswith=unit.path)))
     return {"year": year, "unit": unit, **payment_summary(payments=payments)}
 
 
@@ -907,7 +913,7 @@ def unit_payments(*, unit, start, end):
     payments = Payment.objects.filter(month__gte=start.replace(day=1), month__lte=end.replace(day=1))
     if unit.kind == UnitKind.VILLAGE:
         return payments.filter(beneficiary__village=unit)
-    return payments.filter(township__in=Unit.objects.filter(path__startswith=unit.path).values("pk"))
+    return payments.filter(township__in=_unit_ids(Unit.objects.filter(path__startswith=unit.path)))
 
 
 def payment_summary(*, payments):
