@@ -47,6 +47,13 @@ def _money(value):
     return f"{value or 0:,.2f} 元"
 
 
+def _verdict(name, problems, passed, failed):
+    """The check passes with `passed` when it found no problem; else it fails with `failed` and the first examples."""
+    if not problems:
+        return Result(name, True, passed)
+    return Result(name, False, failed, problems[:EXAMPLES])
+
+
 # Ledger
 
 
@@ -127,9 +134,8 @@ def check_visits():
         total += 1
         if to_fen(amount) != ledger.get((activity, person), 0):
             bad.append(f"活动 #{activity} 对象 #{person}")
-    if not bad:
-        return Result(name, True, f"{total} 名走访对象的慰问金均与发放记录一致")
-    return Result(name, False, f"{len(bad)} / {total} 名走访对象的慰问金与发放记录不符", bad[:EXAMPLES])
+    passed = f"{total} 名走访对象的慰问金均与发放记录一致"
+    return _verdict(name, bad, passed, f"{len(bad)} / {total} 名走访对象的慰问金与发放记录不符")
 
 
 def check_recoveries():
@@ -253,9 +259,8 @@ def check_constraints():
                 problems.append(f"{table}.{model_field.column} 缺少外键约束")
     problems += [f"{table}.{constraint} 未验证（NOT VALID）" for table, constraint in sorted(unvalidated)]
     problems += _foreign_key_orphans()
-    if not problems:
-        return Result(name, True, f"{declared} 个声明的约束和全部外键均在数据库中并已生效，无悬空外键")
-    return Result(name, False, f"{len(problems)} 处约束问题", problems[:EXAMPLES])
+    passed = f"{declared} 个声明的约束和全部外键均在数据库中并已生效，无悬空外键"
+    return _verdict(name, problems, passed, f"{len(problems)} 处约束问题")
 
 
 def _foreign_key_orphans():
@@ -350,9 +355,8 @@ def check_history():
         rows += total
         if without:
             problems.append(f"{model._meta.verbose_name}（{model._meta.label}）{without} / {total} 条没有历史记录")
-    if not problems:
-        return Result(name, True, f"{counted} 类记录共 {rows} 条，每条都有修改历史")
-    return Result(name, False, f"{len(problems)} 类记录缺少修改历史", problems[:EXAMPLES])
+    passed = f"{counted} 类记录共 {rows} 条，每条都有修改历史"
+    return _verdict(name, problems, passed, f"{len(problems)} 类记录缺少修改历史")
 
 
 def check_audit_log():

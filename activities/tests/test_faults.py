@@ -6,31 +6,24 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from PIL import Image
 
 from activities import services
 from activities.constants import ActivityType
 from activities.models import Photo
 from shuangyong.tests.pages import form_as_loaded
-from shuangyong.tests.storage_faults import STORAGE_FAILED, STORAGE_FULL, disk_full, media_files, row_save_fails
+from shuangyong.tests.storage_faults import (
+    assert_refused_as_changed,
+    edit_on_stale_form,
+    upload_onto_full_disk,
+    upload_whose_row_fails,
+)
 
 
 @pytest.fixture(autouse=True)
 def _today():
     with time_machine.travel(datetime.datetime(2026, 8, 10, 10, 0), tick=False):
         yield
-
-
-@pytest.fixture
-def activity(office, township):
-    return services.activity_create(
-        unit=township,
-        created_by=office,
-        type=ActivityType.JOINT,
-        title="军民共建植树",
-        start_date=datetime.date(2026, 3, 12),
-    )
 
 
 def jpeg(name):
@@ -46,52 +39,38 @@ def post_photos(client, activity):
     )
 
 
+def post_new_activity(client, unit):
+    data = {"unit": unit.pk, "type": ActivityType.JOINT, "title": "八一共建", "start_date": "2026-08-01"}
+    for prefix in ("gifts", "groups", "recipients"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return client.post(reverse("activities:create"), {**data, "photos": [jpeg("共建.jpg")]})
+
+
 # Uploads on a full disk or failing storage
 
 
 def test_photos_uploaded_onto_a_full_disk_are_refused_with_a_message_and_leave_no_photo_or_file(
     client, office, activity, monkeypatch
 ):
-    disk_full(monkeypatch)
-    client.force_login(office)
+    upload_onto_full_disk(monkeypatch, client, office, post_photos, activity)
 
-    response = post_photos(client, activity)
-
-    assert response.status_code == 200
-    assert STORAGE_FULL in response.content.decode()
     assert not Photo.objects.exists()
-    assert media_files() == []
 
 
 def test_photos_whose_rows_cannot_be_saved_are_refused_and_their_files_removed(client, office, activity, monkeypatch):
-    row_save_fails(monkeypatch, Photo)
-    client.force_login(office)
+    upload_whose_row_fails(monkeypatch, client, office, Photo, post_photos, activity)
 
-    response = post_photos(client, activity)
-
-    assert response.status_code == 200
-    assert STORAGE_FAILED in response.content.decode()
     assert not Photo.objects.exists()
-    assert media_files() == []
 
 
 def test_photos_of_a_new_activity_on_a_full_disk_leave_neither_the_activity_nor_a_file(
     client, office, township, monkeypatch
 ):
-    disk_full(monkeypatch)
-    client.force_login(office)
     before = set(services.Activity.objects.values_list("pk", flat=True))
 
-    data = {"unit": township.pk, "type": ActivityType.JOINT, "title": "八一共建", "start_date": "2026-08-01"}
-    for prefix in ("gifts", "groups", "recipients"):
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    upload_onto_full_disk(monkeypatch, client, office, post_new_activity, township)
 
-    response = client.post(reverse("activities:create"), {**data, "photos": [jpeg("共建.jpg")]})
-
-    assert response.status_code == 200
-    assert STORAGE_FULL in response.content.decode()
     assert set(services.Activity.objects.values_list("pk", flat=True)) == before
-    assert media_files() == []
 
 
 # Two office staff editing the same activity
@@ -101,18 +80,10 @@ def test_the_second_of_two_staff_saving_the_same_activity_is_told_who_changed_it
     office, director, activity
 ):
     url = reverse("activities:edit", args=[activity.pk])
-    first, second = Client(), Client()
-    first.force_login(office)
-    second.force_login(director)
-    first_form, second_form = form_as_loaded(first.get(url)), form_as_loaded(second.get(url))
 
-    assert first.post(url, {**first_form, "title": "军民共建植树（补记）"}).status_code == 302
-    response = second.post(url, {**second_form, "place": "东村林场"})
+    response = edit_on_stale_form(url, office, {"title": "军民共建植树（补记）"}, director, {"place": "东村林场"})
 
-    saved = activity.history.first()
-    when = timezone.localtime(saved.history_date)
-    assert response.status_code == 200
-    assert f"该记录已被李干事于 {when:%Y-%m-%d %H:%M} 修改，您的修改没有保存" in response.content.decode()
+    saved = assert_refused_as_changed(response, activity, "李干事")
     activity.refresh_from_db()
     assert (activity.title, activity.place) == ("军民共建植树（补记）", "")
     assert activity.history.count() == 2 and saved.history_user == office

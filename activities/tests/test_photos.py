@@ -9,7 +9,6 @@ from django.urls import reverse
 from PIL import Image, ImageFile, PngImagePlugin
 
 from activities import services
-from activities.constants import ActivityType
 from activities.models import Activity, Photo
 
 GPS_IFD = 0x8825
@@ -20,17 +19,6 @@ ORIENTATION = 0x0112
 def _today():
     with time_machine.travel(datetime.datetime(2026, 8, 10, 10, 0), tick=False):
         yield
-
-
-@pytest.fixture
-def activity(office, township):
-    return services.activity_create(
-        unit=township,
-        created_by=office,
-        type=ActivityType.JOINT,
-        title="军民共建植树",
-        start_date=datetime.date(2026, 3, 12),
-    )
 
 
 def jpeg_with_gps(size=(3000, 2000), orientation=None):

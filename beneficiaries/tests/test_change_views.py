@@ -15,6 +15,8 @@ from shuangyong.lib.idcard import mask_id_number
 from units.constants import Role, UnitKind
 from units.models import Unit
 
+from .conftest import post_death
+
 TODAY = datetime.date(2026, 3, 10)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NEW_ID = valid_id_number("32048119580301002")
@@ -305,16 +307,7 @@ def test_the_kind_page_offers_what_the_status_allows(client, liaison, person):
 
 def test_recording_a_death_in_march_shows_the_new_status(client, liaison, person):
     client.force_login(liaison)
-    response = client.post(
-        reverse("beneficiaries:change_add", args=[person.pk]),
-        {
-            "kind": "death",
-            "effective_on": "2026-03-05",
-            "death_cause": "illness",
-            "reason": "病故",
-            "document": SimpleUploadedFile("证明.pdf", PDF),
-        },
-    )
+    response = post_death(client, person, PDF)
     assert response.status_code == 302
     person.refresh_from_db()
     assert person.status == Status.DECEASED

@@ -7,21 +7,24 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Count
-from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from beneficiaries import payment_services
 from beneficiaries.constants import Category, PaymentKind
 from beneficiaries.models import Entitlement, Payment, PaymentBatch, StatusChange
 from beneficiaries.payment_services import batch_create, batch_generate, batch_generate_start
 from conftest import xlsx_upload
-from shuangyong.tests.pages import form_as_loaded
-from shuangyong.tests.storage_faults import STORAGE_FAILED, STORAGE_FULL, disk_full, media_files, row_save_fails
+from shuangyong.tests.storage_faults import (
+    assert_refused_as_changed,
+    edit_on_stale_form,
+    upload_onto_full_disk,
+    upload_whose_row_fails,
+)
 from units.constants import JobStatus
 from units.models import Job
 
-from .payment_helpers import d, make_people, make_standard
+from .conftest import post_death
+from .payment_helpers import d
 
 PENSION = PaymentKind.PENSION
 NEEDS_POSTGRESQL = "pg_terminate_backend 只有 PostgreSQL 才有；SQLite 没有可以断开的数据库连接。"
@@ -36,12 +39,6 @@ def _today():
 
 
 # The database connection killed during a batch generation
-
-
-@pytest.fixture
-def martyrs(county, township):
-    make_standard(county, PENSION, Category.MARTYR_FAMILY, 200)
-    return make_people(township, 40, Category.MARTYR_FAMILY)
 
 
 def terminate_this_connection():
@@ -138,19 +135,6 @@ def post_entitlement(client, person):
     )
 
 
-def post_death(client, person):
-    return client.post(
-        reverse("beneficiaries:change_add", args=[person.pk]),
-        {
-            "kind": "death",
-            "effective_on": "2026-03-05",
-            "death_cause": "illness",
-            "reason": "病故",
-            "document": SimpleUploadedFile("证明.pdf", PDF),
-        },
-    )
-
-
 def post_roster(client):
     return client.post(
         reverse("beneficiaries:import"), {"file": xlsx_upload("优抚对象", ["姓名"], [["王一"]], name="名单.xlsx")}
@@ -160,89 +144,47 @@ def post_roster(client):
 def test_an_entitlement_document_uploaded_onto_a_full_disk_is_refused_and_leaves_nothing(
     client, liaison, person, monkeypatch
 ):
-    disk_full(monkeypatch)
-    client.force_login(liaison)
+    upload_onto_full_disk(monkeypatch, client, liaison, post_entitlement, person)
 
-    response = post_entitlement(client, person)
-
-    assert response.status_code == 200
-    assert STORAGE_FULL in response.content.decode()
     assert list(Entitlement.objects.values_list("category", flat=True)) == [Category.DISABLED]
-    assert media_files() == []
 
 
 def test_an_entitlement_whose_row_cannot_be_saved_is_refused_and_its_document_removed(
     client, liaison, person, monkeypatch
 ):
-    row_save_fails(monkeypatch, Entitlement)
-    client.force_login(liaison)
-
-    response = post_entitlement(client, person)
-
-    assert response.status_code == 200
-    assert STORAGE_FAILED in response.content.decode()
-    assert media_files() == []
+    upload_whose_row_fails(monkeypatch, client, liaison, Entitlement, post_entitlement, person)
 
 
 def test_a_death_certificate_uploaded_onto_a_full_disk_is_refused_and_records_no_death(
     client, liaison, person, monkeypatch
 ):
-    disk_full(monkeypatch)
-    client.force_login(liaison)
+    upload_onto_full_disk(monkeypatch, client, liaison, post_death, person, PDF)
 
-    response = post_death(client, person)
-
-    assert response.status_code == 200
-    assert STORAGE_FULL in response.content.decode()
     assert not StatusChange.objects.filter(beneficiary=person, kind="death").exists()
-    assert media_files() == []
 
 
 def test_a_death_whose_row_cannot_be_saved_is_refused_and_its_certificate_removed(client, liaison, person, monkeypatch):
-    row_save_fails(monkeypatch, StatusChange)
-    client.force_login(liaison)
+    upload_whose_row_fails(monkeypatch, client, liaison, StatusChange, post_death, person, PDF)
 
-    response = post_death(client, person)
-
-    assert response.status_code == 200
-    assert STORAGE_FAILED in response.content.decode()
     assert not StatusChange.objects.filter(beneficiary=person, kind="death").exists()
-    assert media_files() == []
 
 
 def test_a_roster_uploaded_onto_a_full_disk_is_refused_with_a_message_and_starts_no_job(
     client, office, township, monkeypatch
 ):
-    disk_full(monkeypatch, partial=False)
-    client.force_login(office)
+    upload_onto_full_disk(monkeypatch, client, office, post_roster, partial=False)
 
-    response = post_roster(client)
-
-    assert response.status_code == 200
-    assert STORAGE_FULL in response.content.decode()
     assert not Job.objects.exists()
-    assert media_files() == []
 
 
 def test_a_roster_cut_off_by_a_full_disk_leaves_no_part_of_the_file(client, office, township, monkeypatch):
-    disk_full(monkeypatch)
-    client.force_login(office)
+    upload_onto_full_disk(monkeypatch, client, office, post_roster)
 
-    response = post_roster(client)
-
-    assert STORAGE_FULL in response.content.decode() and not Job.objects.exists()
-    assert media_files() == []
+    assert not Job.objects.exists()
 
 
 def test_a_roster_whose_job_cannot_be_saved_is_refused_and_its_file_removed(client, office, township, monkeypatch):
-    row_save_fails(monkeypatch, Job)
-    client.force_login(office)
-
-    response = post_roster(client)
-
-    assert response.status_code == 200
-    assert STORAGE_FAILED in response.content.decode()
-    assert media_files() == []
+    upload_whose_row_fails(monkeypatch, client, office, Job, post_roster)
 
 
 # Two office staff editing the same person
@@ -252,18 +194,11 @@ def test_the_second_of_two_staff_saving_the_same_person_is_told_who_changed_it_a
     client, office, director, person
 ):
     url = reverse("beneficiaries:edit", args=[person.pk])
-    first, second = Client(), Client()
-    first.force_login(office)
-    second.force_login(director)
-    first_form, second_form = form_as_loaded(first.get(url)), form_as_loaded(second.get(url))
+    second_changes = {"phone": "13722222222", "address": "东村 8 号"}
 
-    assert first.post(url, {**first_form, "phone": "13911111111"}).status_code == 302
-    response = second.post(url, {**second_form, "phone": "13722222222", "address": "东村 8 号"})
+    response = edit_on_stale_form(url, office, {"phone": "13911111111"}, director, second_changes)
 
-    saved = person.history.first()
-    when = timezone.localtime(saved.history_date)
-    assert response.status_code == 200
-    assert f"该记录已被李干事于 {when:%Y-%m-%d %H:%M} 修改，您的修改没有保存" in response.content.decode()
+    saved = assert_refused_as_changed(response, person, "李干事")
     person.refresh_from_db()
     assert (person.phone, person.address) == ("13911111111", "")
     assert person.history.count() == 2 and saved.history_type == "~" and saved.history_user == office

@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 
 from beneficiaries import jobs, payment_services
-from beneficiaries.constants import Category, ChangeKind, PaymentKind
+from beneficiaries.constants import ChangeKind, PaymentKind
 from beneficiaries.models import Payment, PaymentBatch
 from beneficiaries.payment_services import GENERATE_KIND, batch_create, batch_generate, payments_after_stop
 from beneficiaries.services import change_record
@@ -17,7 +17,7 @@ from shuangyong.lib.jobs import run_job
 from units.constants import JobStatus
 from units.models import Job
 
-from .payment_helpers import d, make_people, make_standard
+from .payment_helpers import d
 
 PENSION = PaymentKind.PENSION
 NEEDS_ROW_LOCKS = "SQLite 不支持行锁，此并发测试在 PostgreSQL 上运行。"
@@ -27,12 +27,6 @@ NEEDS_ROW_LOCKS = "SQLite 不支持行锁，此并发测试在 PostgreSQL 上运
 def _today():
     with time_machine.travel(datetime.datetime(2026, 6, 20, 10, 0), tick=False):
         yield
-
-
-@pytest.fixture
-def martyrs(county, township):
-    make_standard(county, PENSION, Category.MARTYR_FAMILY, 200)
-    return make_people(township, 40, Category.MARTYR_FAMILY)
 
 
 def run_together(*targets):

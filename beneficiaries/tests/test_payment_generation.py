@@ -50,9 +50,8 @@ def _today():
 
 
 @pytest.fixture
-def martyrs(county, township):
-    make_standard(county, PENSION, Category.MARTYR_FAMILY, 200)
-    return make_people(township, 3, Category.MARTYR_FAMILY)
+def martyr_count():
+    return 3
 
 
 def rows(batch):

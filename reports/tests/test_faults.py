@@ -1,12 +1,14 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from reports.models import ReportAttachment
-from shuangyong.tests.pages import form_as_loaded
-from shuangyong.tests.storage_faults import STORAGE_FAILED, STORAGE_FULL, disk_full, media_files, row_save_fails
+from shuangyong.tests.storage_faults import (
+    assert_refused_as_changed,
+    edit_on_stale_form,
+    upload_onto_full_disk,
+    upload_whose_row_fails,
+)
 
 from .report_data import TEXTS, draft, frozen
 
@@ -32,30 +34,20 @@ def test_an_attachment_uploaded_onto_a_full_disk_is_refused_with_a_message_and_l
     client, township, liaison, monkeypatch
 ):
     report = draft(township, liaison)
-    disk_full(monkeypatch)
-    client.force_login(liaison)
 
-    response = post_attachment(client, report)
+    upload_onto_full_disk(monkeypatch, client, liaison, post_attachment, report)
 
-    assert response.status_code == 200
-    assert STORAGE_FULL in response.content.decode()
     assert not ReportAttachment.objects.exists()
-    assert media_files() == []
 
 
 def test_an_attachment_whose_row_cannot_be_saved_is_refused_and_its_file_removed(
     client, township, liaison, monkeypatch
 ):
     report = draft(township, liaison)
-    row_save_fails(monkeypatch, ReportAttachment)
-    client.force_login(liaison)
 
-    response = post_attachment(client, report)
+    upload_whose_row_fails(monkeypatch, client, liaison, ReportAttachment, post_attachment, report)
 
-    assert response.status_code == 200
-    assert STORAGE_FAILED in response.content.decode()
     assert not ReportAttachment.objects.exists()
-    assert media_files() == []
 
 
 # Two people editing the same report draft
@@ -66,19 +58,13 @@ def test_the_second_of_two_people_saving_the_same_report_draft_is_told_who_chang
 ):
     report = draft(township, liaison)
     url = reverse("reports:report_edit", args=[report.pk])
-    first, second = Client(), Client()
-    first.force_login(liaison)
-    second.force_login(office)
-    first_form, second_form = form_as_loaded(first.get(url)), form_as_loaded(second.get(url))
     changes_before = report.history.count()
 
-    assert first.post(url, {**first_form, "plan_text": "四季度走访驻地部队。"}).status_code == 302
-    response = second.post(url, {**second_form, "problems_text": "经费不足。"})
+    response = edit_on_stale_form(
+        url, liaison, {"plan_text": "四季度走访驻地部队。"}, office, {"problems_text": "经费不足。"}
+    )
 
-    saved = report.history.first()
-    when = timezone.localtime(saved.history_date)
-    assert response.status_code == 200
-    assert f"该记录已被张联络员于 {when:%Y-%m-%d %H:%M} 修改，您的修改没有保存" in response.content.decode()
+    saved = assert_refused_as_changed(response, report, "张联络员")
     report.refresh_from_db()
     assert report.plan_text == "四季度走访驻地部队。" and report.problems_text == TEXTS["problems_text"]
     assert report.history.count() == changes_before + 1 and saved.history_user == liaison

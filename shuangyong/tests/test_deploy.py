@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, clear_url_caches, reverse
 from PIL import Image
 
 from activities import services as activity_services
-from activities.constants import ActivityType
+from activities.tests.conftest import joint_activity
 from conftest import PASSWORD
 from units import services as unit_services
 from units.models import Agreement
@@ -186,13 +186,7 @@ def agreement(office, pairing):
 @pytest.fixture
 def photo(office, township):
     with time_machine.travel(datetime.datetime(2026, 8, 10, 10, 0), tick=False):
-        activity = activity_services.activity_create(
-            unit=township,
-            created_by=office,
-            type=ActivityType.JOINT,
-            title="军民共建植树",
-            start_date=datetime.date(2026, 3, 12),
-        )
+        activity = joint_activity(township, office)
         return activity_services.photo_add(activity=activity, file=png_file(), uploaded_by=office)
 
 
@@ -284,13 +278,7 @@ def test_the_daily_upload_quota_counts_the_users_stored_files(client, office, li
 def test_the_quota_covers_a_batch_of_photos(office, township, settings):
     settings.UPLOAD_QUOTA_BYTES_PER_DAY = 1
     with time_machine.travel(datetime.datetime(2026, 8, 10, 10, 0), tick=False):
-        activity = activity_services.activity_create(
-            unit=township,
-            created_by=office,
-            type=ActivityType.JOINT,
-            title="植树",
-            start_date=datetime.date(2026, 3, 12),
-        )
+        activity = joint_activity(township, office, title="植树")
         with pytest.raises(ValidationError) as refused:
             activity_services.photos_add(
                 activity=activity, files=[png_file("一.png"), png_file("二.png")], uploaded_by=office

@@ -340,18 +340,31 @@ def valid_roster_row(number):
 
 
 @st.composite
-def roster_row(draw):
-    """A valid row with up to three cells replaced, or a row of random cells."""
+def sheet_row(draw, columns, cell, valid_rows):
+    """A valid row (drawn from valid_rows) with up to three cells replaced, or a row of random cells."""
     if draw(st.booleans()):
-        return tuple(draw(roster_cell(label)) for label in roster_importers.COLUMNS)
-    number, _ = draw(valid_id_numbers())
-    row = valid_roster_row(number)
+        return tuple(draw(cell(label)) for label in columns)
+    row = draw(valid_rows)
     for label in draw(st.lists(st.sampled_from(list(row)), max_size=3, unique=True)):
-        row[label] = draw(roster_cell(label))
+        row[label] = draw(cell(label))
     return tuple(row.values())
 
 
-roster_rows = st.lists(roster_row(), min_size=1, max_size=3)
+def read_or_refused(plan, importers, rows):
+    """What the plan reads from a workbook of the rows, or None when it refuses the file with a Chinese message."""
+    try:
+        return plan.read(workbook(importers.SHEET, list(importers.COLUMNS), rows))
+    except ValidationError as error:
+        event("file refused")
+        assert is_chinese_message(error)
+        return None
+
+
+roster_rows = st.lists(
+    sheet_row(roster_importers.COLUMNS, roster_cell, valid_id_numbers().map(lambda pair: valid_roster_row(pair[0]))),
+    min_size=1,
+    max_size=3,
+)
 
 
 @pytest.mark.django_db
@@ -359,11 +372,8 @@ roster_rows = st.lists(roster_row(), min_size=1, max_size=3)
 @FIXTURES
 def test_a_roster_of_random_cells_imports_or_names_the_row_and_column(rows, county, township, village, office):
     plan = roster_importers.BeneficiaryImport(scope=roster_importers.Scope.of_unit(county, office))
-    try:
-        read = plan.read(workbook(roster_importers.SHEET, list(roster_importers.COLUMNS), rows))
-    except ValidationError as error:
-        event("file refused")
-        assert is_chinese_message(error)
+    read = read_or_refused(plan, roster_importers, rows)
+    if read is None:
         return
     created = plan.run(read, created_by=office, dry_run=True)
     event("imported" if created is not None else "rows refused")
@@ -399,18 +409,9 @@ def valid_activity_row():
     return row
 
 
-@st.composite
-def activity_row(draw):
-    """A valid row with up to three cells replaced, or a row of random cells."""
-    if draw(st.booleans()):
-        return tuple(draw(activity_cell(label)) for label in activity_importers.COLUMNS)
-    row = valid_activity_row()
-    for label in draw(st.lists(st.sampled_from(list(row)), max_size=3, unique=True)):
-        row[label] = draw(activity_cell(label))
-    return tuple(row.values())
-
-
-activity_rows = st.lists(activity_row(), min_size=1, max_size=3)
+activity_rows = st.lists(
+    sheet_row(activity_importers.COLUMNS, activity_cell, st.builds(valid_activity_row)), min_size=1, max_size=3
+)
 
 
 @pytest.mark.django_db
@@ -418,11 +419,8 @@ activity_rows = st.lists(activity_row(), min_size=1, max_size=3)
 @FIXTURES
 def test_an_activity_sheet_of_random_cells_imports_or_names_the_row_and_column(rows, township, office):
     plan = activity_importers.ActivityImport(user=office, today=TODAY)
-    try:
-        read = plan.read(workbook(activity_importers.SHEET, list(activity_importers.COLUMNS), rows))
-    except ValidationError as error:
-        event("file refused")
-        assert is_chinese_message(error)
+    read = read_or_refused(plan, activity_importers, rows)
+    if read is None:
         return
     with transaction.atomic():
         created = plan.run(read)

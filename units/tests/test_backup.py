@@ -20,7 +20,7 @@ from django.db.models import Sum
 from PIL import Image
 
 from activities import services as activity_services
-from activities.constants import ActivityType
+from activities.tests.conftest import joint_activity
 from beneficiaries.constants import AccessKind, Category, PaymentKind
 from beneficiaries.models import AccessLog, Beneficiary, Entitlement, Payment
 from beneficiaries.tests.payment_helpers import generate, make_standard, mark_paid
@@ -68,13 +68,7 @@ def build_ledger(county, township, office, director):
     make_standard(county, PaymentKind.LIVING, Category.WAR_VETERAN, "1234.56")
     batch, _ = generate(county, PaymentKind.LIVING, datetime.date(2026, 1, 1), datetime.date(2026, 3, 1), office)
     mark_paid(batch, approver=director, paid_on=datetime.date(2026, 4, 1))
-    activity = activity_services.activity_create(
-        unit=township,
-        created_by=office,
-        type=ActivityType.JOINT,
-        title="军民共建植树",
-        start_date=datetime.date(2026, 3, 12),
-    )
+    activity = joint_activity(township, office)
     activity_services.photo_add(activity=activity, file=png(), uploaded_by=office)
     AuditEvent.objects.create(action=AuditAction.LOGIN, actor=office, username=office.username, ip_address="10.0.0.1")
     AccessLog.objects.create(user=office, unit=county, beneficiary=people[0], kind=AccessKind.REVEAL_ID)
