@@ -508,10 +508,15 @@ def category_label(code):
     return CATEGORY_LABELS.get(code, code) if code else NO_CATEGORY_LABEL
 
 
+UNITS_AS_LIST = 500
+
+
 def _unit_ids(units):
-    """The units' ids as a list: unlike a subquery, it lets PostgreSQL read a county's months from the
-    (township, month) index instead of scanning the whole year of a province."""
-    return list(units.values_list("pk", flat=True))
+    """The units' ids as a list when there are few (a county, a township): unlike a subquery, a list lets
+    PostgreSQL read their months from the (township, month) index instead of scanning a province's year.
+    A city's or province's stay a subquery, for which a scan is the right plan."""
+    ids = list(units.values_list("pk", flat=True)[: UNITS_AS_LIST + 1])
+    return ids if len(ids) <= UNITS_AS_LIST else units.values("pk")
 
 
 def _scoped_payments(user):
