@@ -214,12 +214,21 @@ def settings_for_tests(media_root):
     }
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # A test on module_db's data uses the database: marked before collection ends, pytest-django sets it up.
+    for item in items:
+        if "module_db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.django_db)
+
+
 @pytest.fixture(scope="module")
 def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
     """One transaction around a test module, for data that is slow to build (the demo): returns the media folder.
 
     A module-scoped fixture that asks for this builds its data once; each test that uses it runs in a savepoint
-    inside (it is given `db`), and everything is rolled back after the module's last test.
+    inside (it is marked django_db), and everything is rolled back after the module's last test. The module's
+    later tests see that data too, whether they ask for it or not.
     """
     from django.db import transaction
     from django.test import override_settings
@@ -238,9 +247,6 @@ def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(request, settings, tmp_path):
-    media = tmp_path / "media"
-    if "module_db" in request.fixturenames:
-        request.getfixturevalue("db")
-        media = request.getfixturevalue("module_db")
+    media = request.getfixturevalue("module_db") if "module_db" in request.fixturenames else tmp_path / "media"
     for name, value in settings_for_tests(media).items():
         setattr(settings, name, value)

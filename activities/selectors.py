@@ -389,11 +389,11 @@ def given_by_occasion(*, activities):
 def occasion_summary(*, user, year, occasion, unit=None, limit=None):
     """Return an occasion's activities, gifts, recipient groups and registry recipients, and its 合计.
 
-    totals: gifts_count, gifts_money, gifts_goods (value), groups_count, groups_people, groups_money,
-    groups_goods, recipients_people (人次), recipients_distinct, recipients_money, recipients_goods,
-    money (合计: gifts + recipients + groups, each yuan once), goods_value, total_value (both), people
-    (recipients + group people), and activity totals (activity_totals). The lists hold at most `limit` rows
-    each; registry recipients carry `masked_name`.
+    totals (given_by_occasion's split): gifts_count, gifts_to_troops, gifts_money, gifts_goods (value),
+    groups_count, groups_people, groups_money, groups_goods, recipients_people (人次), recipients_distinct,
+    recipients_money, recipients_goods, money (合计: gifts + recipients + groups, each yuan once), goods_value,
+    total_value (both), people (recipients + group people), and activity totals (activity_totals). The lists hold
+    at most `limit` rows each; registry recipients carry `masked_name`.
     """
     activities = occasion_activities(user=user, year=year, occasion=occasion, unit=unit)
     ids = activities.values("pk")
